@@ -1,0 +1,96 @@
+"Plain pytest checks of emerflow.enrich that need no LLM: parsing, serialization, the cache's refusals, the shipped file."
+import json, sqlite3
+import numpy as np, pandas as pd, pytest
+from emerflow.enrich import (parse_attribute_names, attributes_from_answer, parse_generation, AttributeParseError, FALLBACK_ATTRIBUTES,
+                             serialize_item, item_texts, EnrichCache, CacheError, cache_key, load_shipped, shipped_path, shipped_items,
+                             generate_attributes, discover_attributes, item_prompt, PROMPT_VERSION, _LazyLLM, DEFAULT_LLM)
+
+RAW = ['title', 'year', 'genres', 'tags']
+
+@pytest.mark.parametrize('text,expected', [
+    ("1. Director\n2) Runtime: in minutes\n3. **Cast** - who stars\n4. director", ['director', 'runtime', 'cast']),
+    ("Sure! Here they are:\n- Budget\n- Box office (gross)\n- Title\n", ['budget', 'box office']),
+    ("pace, setting, soundtrack", ['pace', 'setting', 'soundtrack']),
+    ("1. The movie's main character\n2. A very long sentence that is not a name at all", ['main character']),
+])
+def test_parse_attribute_names(text, expected):
+    assert parse_attribute_names(text, exclude=RAW, item_type='movie') == expected
+
+@pytest.mark.parametrize('garbage', ["", "I'm ready to assist.", "1. Title\n2. Year\n3. Genres", "!!!\n???\n12345", "1. 2022: 2022\n2. 2022: 2022"])
+def test_unusable_discovery_raises_or_falls_back(garbage):
+    with pytest.raises(AttributeParseError): attributes_from_answer(garbage, 'movie', RAW, fallback=False)
+    assert attributes_from_answer(garbage, 'movie', RAW) == FALLBACK_ATTRIBUTES['movie']
+
+def test_parse_generation_shapes():
+    A = ['plot', 'mood', 'target audience']
+    assert parse_generation("plot: heist, mood: tense, target audience: adults", A) == {'plot': 'heist', 'mood': 'tense', 'target audience': 'adults'}
+    assert parse_generation("1. **Plot:** a heist\n2. Mood: tense\n", A) == {'plot': 'a heist', 'mood': 'tense'}
+    assert parse_generation("Target-audience: teens", A) == {'target audience': 'teens'}
+    assert parse_generation("garbage without any form", A) == {}
+    with pytest.raises(ValueError, match='none of the attributes'): parse_generation("garbage", A, strict=True)
+    with pytest.raises(TypeError): parse_generation(None, A)
+
+def test_serialize_skips_missing():
+    row = pd.Series({'name': 'X', 'description': float('nan'), 'tags': [], 'year': 2001.0, 'dose': 2.5, 'item_type': 'drug'})
+    assert serialize_item(row) == 'name: X\nyear: 2001\ndose: 2.5'
+
+def test_item_texts_joins_generated():
+    items = pd.DataFrame({'title': ['A', 'B']}, index=[10, 20])
+    gen = pd.DataFrame({'mood': ['dark', None], 'generation': ['mood: dark', '??'], 'n_tokens': [3, 1], 'source': ['cache']*2}, index=[10, 20])
+    t = item_texts(items, gen)
+    assert t[10] == 'title: A\nmood: dark' and t[20] == 'title: B'
+
+def test_bad_item_tables(tmp_path):
+    cache, lazy = EnrichCache(tmp_path/'c.sqlite'), _LazyLLM(DEFAULT_LLM)
+    with pytest.raises(ValueError, match='empty'): generate_attributes(pd.DataFrame({'title': []}), 'movie', ['plot'], lazy, cache=cache)
+    with pytest.raises(ValueError, match='no usable feature'): generate_attributes(pd.DataFrame({'title': [np.nan]}, index=[1]), 'movie', ['plot'], lazy, cache=cache)
+    with pytest.raises(TypeError): generate_attributes([{'title': 'x'}], 'movie', ['plot'], lazy, cache=cache)
+    assert not lazy.loaded
+
+def test_cache_roundtrip_and_resume(tmp_path):
+    c = EnrichCache(tmp_path/'c.sqlite')
+    c.put_generations([dict(key=f'k{i}', kind='item', model='m', item=i, output=f'o{i}', n_tokens=i) for i in range(3)])
+    c.close()
+    c = EnrichCache(tmp_path/'c.sqlite')
+    assert c.get_generations(['k0', 'k2', 'k9']) == {'k0': ('o0', 0), 'k2': ('o2', 2)}
+    c.put_vectors([dict(key='v', kind='embedding', model='e', vector=np.ones(5))])
+    assert np.array_equal(c.get_vectors(['v'])['v'], np.ones(5, np.float32))
+
+def test_cache_refuses_bad_files(tmp_path):
+    (tmp_path/'junk').write_bytes(b'\x00garbage' * 1000)
+    with pytest.raises(CacheError, match='not a readable'): EnrichCache(tmp_path/'junk')
+    with sqlite3.connect(tmp_path/'other.db') as db: db.execute('CREATE TABLE t (x)')
+    with pytest.raises(CacheError, match='not an emerflow'): EnrichCache(tmp_path/'other.db')
+    c = EnrichCache(tmp_path/'new.db')
+    with c.db: c.db.execute("UPDATE meta SET value = '99' WHERE key = 'version'")
+    c.close()
+    with pytest.raises(CacheError, match='newer emerflow'): EnrichCache(tmp_path/'new.db')
+
+def test_cache_key_sensitivity():
+    base = ('gen', 'm', PROMPT_VERSION, 'user', 'plot:', {'max_new_tokens': 128})
+    assert cache_key(*base) == cache_key(*base)
+    for i, other in enumerate(['gen2', 'm2', 'v0', 'user2', 'mood:', {'max_new_tokens': 64}]):
+        assert cache_key(*base[:i], other, *base[i+1:]) != cache_key(*base)
+
+@pytest.mark.skipif(not shipped_path().exists(), reason='no shipped generations in this checkout')
+def test_shipped_generations_cover_the_protocol_items(tmp_path):
+    df, meta = load_shipped()
+    items, item_type = shipped_items()
+    assert meta['n_items'] == len(items) == (df.kind == 'item').sum()
+    assert meta['prompt_version'] == PROMPT_VERSION and meta['quantization'] and meta['attributes']
+    # the pipeline finds every item in the shipped file without loading a model
+    lazy = _LazyLLM(DEFAULT_LLM)
+    cache = EnrichCache(tmp_path/'c.sqlite')
+    attrs = discover_attributes(item_type, list(items.columns), lazy, cache=cache)
+    assert attrs == meta['attributes']
+    gen = generate_attributes(items, item_type, attrs, lazy, cache=cache, show=False)
+    assert set(gen.source) == {'shipped'} and not lazy.loaded
+    assert gen[attrs].notna().any(axis=1).mean() > 0.5  # most answers parse into at least one attribute
+
+def test_shipped_file_refusals(tmp_path):
+    import pyarrow as pa, pyarrow.parquet as pq
+    pq.write_table(pa.table({'key': ['a']}), tmp_path/'f.parquet')
+    with pytest.raises(CacheError, match='no emerflow metadata'): load_shipped(tmp_path/'f.parquet')
+    t = pa.table({'key': ['a']}).replace_schema_metadata({b'emerflow': json.dumps({'schema': 'emerflow-enrich-cache'}).encode()})
+    pq.write_table(t, tmp_path/'g.parquet')
+    with pytest.raises(CacheError, match='lacks columns'): load_shipped(tmp_path/'g.parquet')
