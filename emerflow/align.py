@@ -10,7 +10,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .core import seed_everything
-from .backbone import CTRBackbone, train_epochs, predict
+from .backbone import CTRBackbone, train_epochs, validation_loss
 
 # %% auto #0
 __all__ = ['ItemViews', 'standardize', 'ViewAligner', 'fit_aligner', 'align']
@@ -107,8 +107,7 @@ def fit_aligner(model:CTRBackbone, views:ItemViews, base_rows:dict, # encoded in
     for ep in range(max_epochs):
         aligner.train(); train_epochs(loss_fn, aligner.parameters(), train, 1, batch_size, lr, weight_decay, generator, desc='align')
         aligner.eval()
-        p = np.clip(predict(model, valid, item_id_emb_fn=lambda it: aligner(views(it))[0]), 1e-7, 1 - 1e-7)
-        y = valid['label'].numpy(); vl = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+        vl = validation_loss(model, valid, item_id_emb_fn=lambda it: aligner(views(it))[0])
         if vl < best - 1e-4: best, best_state, best_ep, bad = vl, copy.deepcopy(aligner.state_dict()), ep + 1, 0
         else:
             bad += 1

@@ -17,7 +17,7 @@ from .data import EncodedData, FieldSpec
 
 # %% auto #0
 __all__ = ['BACKBONES', 'FieldEmbedder', 'mlp', 'CTRBackbone', 'DeepFM', 'WideDeep', 'make_backbone', 'encode_rows',
-           'iterate_batches', 'train_epochs', 'bce_loss', 'predict', 'pretrain', 'item_row_lookup',
+           'iterate_batches', 'train_epochs', 'bce_loss', 'predict', 'validation_loss', 'pretrain', 'item_row_lookup',
            'finetune_item_embeddings', 'save_backbone', 'load_backbone']
 
 # %% ../nbs/03_backbone.ipynb #4a42eb49
@@ -177,6 +177,11 @@ def predict(model:CTRBackbone, data:dict, batch_size:int=16384, item_id_emb_fn=N
     model.train(was)
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
 
+def validation_loss(model:CTRBackbone, data:dict, item_id_emb_fn=None, eps:float=1e-7)->float:
+    "Mean log loss of `model` on encoded rows: the early-stopping criterion of every training loop here."
+    p = np.clip(predict(model, data, item_id_emb_fn=item_id_emb_fn), eps, 1 - eps); y = data['label'].numpy()
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
 # %% ../nbs/03_backbone.ipynb #8255f3c1
 def pretrain(model:CTRBackbone, enc:EncodedData, base:pd.DataFrame, # the old items' interactions
              max_epochs:int=20, patience:int=2, valid_frac:float=0.1, batch_size:int=2048, lr:float=1e-3,
@@ -192,8 +197,7 @@ def pretrain(model:CTRBackbone, enc:EncodedData, base:pd.DataFrame, # the old it
         model.train()
         hist['train_loss'] += train_epochs(loss_fn, model.parameters(), train, 1, batch_size, lr, weight_decay, g, desc='pretrain')
         if n_val == 0: continue
-        p = np.clip(predict(model, valid), 1e-7, 1 - 1e-7); y = valid['label'].numpy()
-        vl = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))); hist['valid_loss'].append(vl)
+        vl = validation_loss(model, valid); hist['valid_loss'].append(vl)
         if vl < best - 1e-4: best, best_state, bad = vl, copy.deepcopy(model.state_dict()), 0
         else:
             bad += 1
