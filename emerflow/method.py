@@ -67,6 +67,7 @@ class EmerFlow:
         g = seed_everything(self.seed)
         rows = encode_rows(self.enc, base)
         old = torch.unique(rows['item']); perm = old[torch.randperm(len(old), generator=g)]
+        self.mean_old = self.model.item_id.weight.detach()[old].mean(0)  # the no-content start: the average old item
         n_val = max(1, len(old) // 6)
         if self.use_align:
             self.aligner, self.align_epochs = fit_aligner(self.model, self.views, rows, perm[n_val:], perm[:n_val], generator=g)
@@ -83,23 +84,18 @@ class EmerFlow:
     def _out_of_fold_starts(self, rows:dict, perm:torch.Tensor, g)->torch.Tensor:
         "Start embeddings for old items from aligners that never saw them: as good as a new item's start, no better."
         starts = torch.zeros_like(self.model.item_id.weight)
-        if not self.use_align: return starts + self._mean_start()
+        if not self.use_align: return starts + self.mean_old
         half = len(perm) // 2
         for mine, other in ((perm[:half], perm[half:]), (perm[half:], perm[:half])):
             al, _ = fit_aligner(self.model, self.views, rows, other, epochs=self.align_epochs, generator=g)
             starts[mine] = align(al, self.views, mine)
         return starts
 
-    def _mean_start(self)->torch.Tensor:
-        "The mean id embedding of the items the backbone was trained on (the no-content start)."
-        w = self.model.item_id.weight.detach()
-        return w[w.abs().sum(1) > 0][1:].mean(0) if len(w) > 1 else w.mean(0)
-
     def start(self, items:torch.Tensor)->torch.Tensor:
         "Cold-start embeddings of encoded items: aligned content, or the mean embedding without alignment."
         if not self.fitted: raise RuntimeError("call fit() first")
         if self.use_align: return align(self.aligner, self.views, items)
-        return self._mean_start().expand(len(items), -1).clone()
+        return self.mean_old.expand(len(items), -1).clone()
 
     def embed(self, item_ids)->torch.Tensor:
         "Cold-start embeddings for raw item ids; remembered as their starts."
