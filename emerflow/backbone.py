@@ -44,17 +44,19 @@ class FieldEmbedder(nn.Module):
         ids = users if f.side == 'user' else items
         return getattr(self, f'table_{f.side}_{f.name}')[ids]
 
+    def _lookup(self, f:FieldSpec, table:nn.Embedding, idx:torch.Tensor)->torch.Tensor:
+        "Vectors of one field from `table`; a multi-valued field is the mean over its non-padding values."
+        if f.kind != 'multi': return table(idx)
+        mask = (idx > 0).unsqueeze(-1).float()
+        return (table(idx) * mask).sum(1) / mask.sum(1).clamp(min=1)
+
     def side_embeddings(self, side:str, ids:torch.Tensor, include_id:bool=False)->torch.Tensor:
         "Embeddings [B, n, dim] of one side's fields for encoded ids; the id field only if `include_id`."
         vecs = []
         for f in self.fields:
             if f.side != side or (f.kind == 'id' and not include_id): continue
             if f.side == 'item' and f.kind == 'id': vecs.append(self.item_id(ids)); continue
-            idx = getattr(self, f'table_{side}_{f.name}')[ids]
-            if f.kind == 'multi':
-                mask = (idx > 0).unsqueeze(-1).float()
-                vecs.append((self.emb[f.name](idx) * mask).sum(1) / mask.sum(1).clamp(min=1))
-            else: vecs.append(self.emb[f.name](idx))
+            vecs.append(self._lookup(f, self.emb[f.name], getattr(self, f'table_{side}_{f.name}')[ids]))
         if not vecs: return torch.zeros(len(ids), 0, self.dim)
         return torch.stack(vecs, 1)
 
@@ -67,13 +69,8 @@ class FieldEmbedder(nn.Module):
                 vecs.append(e); lin = lin + self.item_id_lin(e).squeeze(-1)
                 continue
             idx = self._index(f, users, items)
-            if f.kind == 'multi':
-                mask = (idx > 0).unsqueeze(-1).float()
-                n = mask.sum(1).clamp(min=1)
-                vecs.append((self.emb[f.name](idx) * mask).sum(1) / n)
-                lin = lin + ((self.lin[f.name](idx) * mask).sum(1) / n).squeeze(-1)
-            else:
-                vecs.append(self.emb[f.name](idx)); lin = lin + self.lin[f.name](idx).squeeze(-1)
+            vecs.append(self._lookup(f, self.emb[f.name], idx))
+            lin = lin + self._lookup(f, self.lin[f.name], idx).squeeze(-1)
         return torch.stack(vecs, 1), lin
 
 # %% ../nbs/03_backbone.ipynb #a0206924
