@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb #a016986b
 from __future__ import annotations
-import io, re, zipfile, shutil, tempfile, urllib.request
+import io, re, json, zipfile, shutil, tempfile, functools, importlib.util, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -13,10 +13,13 @@ import torch
 from .core import logger, cache_dir, assets_path, package_root, file_md5
 
 # %% auto #0
-__all__ = ['FEATURE_KINDS', 'INTERACTION_COLUMNS', 'MOVIELENS_ARCHIVES', 'ML100K_GENRES', 'ML1M_OCCUPATIONS', 'DATASET_LOADERS',
-           'RecDataset', 'split_title_year', 'load_movielens_small', 'download_checked', 'load_movielens_100k',
-           'shared_data_dir', 'load_movielens_1m', 'make_synthetic', 'load_dataset', 'Vocab', 'FieldSpec',
-           'EncodedData', 'encode']
+__all__ = ['FEATURE_KINDS', 'INTERACTION_COLUMNS', 'MOVIELENS_ARCHIVES', 'ML100K_GENRES', 'ML1M_OCCUPATIONS', 'DRUGBANK_FILES',
+           'KG_FIELDS', 'APPROVED_BEFORE_1982', 'APPROVAL_UNKNOWN', 'DRUG_COLUMNS', 'DRUG_ITEM_KINDS',
+           'DRUG_PARTNER_KINDS', 'DRUGBANK_DEFAULTS', 'DATASET_LOADERS', 'RecDataset', 'split_title_year',
+           'load_movielens_small', 'download_checked', 'load_movielens_100k', 'shared_data_dir', 'load_movielens_1m',
+           'make_synthetic', 'drugbank_folder', 'parse_kg_description', 'parse_approval_dates', 'drugbank_drugs',
+           'read_triples', 'read_ids', 'ddi_ctr_rows', 'drug_features', 'load_drugbank', 'load_dataset', 'Vocab',
+           'FieldSpec', 'EncodedData', 'encode']
 
 # %% ../nbs/01_data.ipynb #664ea1d8
 FEATURE_KINDS = ('categorical', 'multi', 'numeric', 'text')
@@ -31,7 +34,7 @@ class RecDataset:
     user_features: pd.DataFrame  # index: raw user id; columns: features
     item_features: pd.DataFrame  # index: raw item id; columns: features
     feature_kinds: dict          # feature column -> one of FEATURE_KINDS
-    protocol_defaults: dict = field(default_factory=dict)  # n_old and k for the emerging-item split
+    protocol_defaults: dict = field(default_factory=dict)  # n_old and k for the emerging-item split; optionally emerging_items
 
     def __post_init__(self): self.validate()
 
@@ -56,6 +59,10 @@ class RecDataset:
                 if kind not in FEATURE_KINDS: raise ValueError(f"{self.name}: feature {c!r} has kind {kind!r}; expected one of {FEATURE_KINDS}")
         both = set(self.user_features.columns) & set(self.item_features.columns)
         if both: raise ValueError(f"{self.name}: feature names must differ between users and items; both have {sorted(both)}")
+        emerging = self.protocol_defaults.get('emerging_items')
+        if emerging is not None:
+            unknown = pd.Index(list(emerging)).difference(self.item_features.index)
+            if len(unknown): raise ValueError(f"{self.name}: {len(unknown)} emerging_items of protocol_defaults have no row in the item-feature table, e.g. {list(unknown[:5])}")
         return self
 
     @property
@@ -270,8 +277,226 @@ def make_synthetic(n_users:int=200, n_items:int=500, n_categories:int=5, mean_in
     kinds = {'category': 'categorical', 'tags': 'multi', 'text': 'text'}
     return RecDataset('synthetic', 'item', inter, users, items, kinds, protocol_defaults={'n_old': 30, 'k': 4})
 
+# %% ../nbs/01_data.ipynb #e47197b4
+_DDI_BENCH = 'https://raw.githubusercontent.com/LARS-research/DDI-Bench/bf2bfd2e531a3b9b0bdd190984db17d1b2eb7ea2/'
+_KNOWDDI = 'https://raw.githubusercontent.com/LARS-research/KnowDDI/bcd04dfcec750bd2acc30b42685e64550b050c69/'
+DRUGBANK_FILES = {  # path in the local folder: (raw GitHub URL at a pinned commit, MD5 of the file)
+    'drugs/node2id.json': (_DDI_BENCH + 'DDI_Ben/EmerGNN/DrugBank/data/node2id.json', '34c5b16cd69f56376108913b53a9933f'),
+    'drugs/drug_DDI_GPT.json': (_DDI_BENCH + 'DDI_Ben/DDI-GPT/data/drugbank/drug_DDI_GPT.json', 'c6a58fa762a4dd4249fa4b7dbe6e4461'),
+    'drugs/id2smiles.json': (_DDI_BENCH + 'DDI_Ben/DDI_Ben/data/initial/drugbank/id2smiles.json', '7ce2741a646e5d660368e659f9ac6f5e'),
+    'drugs/drug_info_with_approval_date.xlsx': (_DDI_BENCH + 'Real%20Scene/drug_info_with_approval_date.xlsx', '299dd39dba4539c9ecb9d0e22e516247'),
+    'knowddi_sumgnn_S0/train.txt': (_KNOWDDI + 'raw_data/Drugbank/train.txt', '191641373ebe2771091e0f33e91937b4'),
+    'knowddi_sumgnn_S0/valid.txt': (_KNOWDDI + 'raw_data/Drugbank/valid.txt', '118206292756c54f67527023206683ee'),
+    'knowddi_sumgnn_S0/test.txt': (_KNOWDDI + 'raw_data/Drugbank/test.txt', 'c9e66b8f7e7ac4a335bc9f933c829d8f'),
+    'splits/random/train.txt': (_DDI_BENCH + 'DDI_Ben/DDI_Ben/data/drugbank_random/train.txt', 'fb88a17ed964cfc1742648dbee15ff6d'),
+    'splits/random/train_set.txt': (_DDI_BENCH + 'DDI_Ben/DDI_Ben/data/drugbank_random/train_set.txt', '1d719bdab26abed6dc87fb973a2b872f'),
+    'splits/random/test_set.txt': (_DDI_BENCH + 'DDI_Ben/DDI_Ben/data/drugbank_random/test_set.txt', 'c76fb044e859bc84333dc9c0ee034b0a'),
+    'splits/random/test_S1.txt': (_DDI_BENCH + 'DDI_Ben/DDI_Ben/data/drugbank_random/test_S1.txt', 'e41d6e3c33d7de2d3672b9a6da3e1094'),
+}
+
+def drugbank_folder(path:str|Path|None=None, # a folder laid out like `DRUGBANK_FILES`; None: the cache, downloading what it lacks
+                    download:bool=True, # download missing or corrupt files when `path` is None
+                   )->Path:
+    "The DrugBank folder: `path`, else the cache once every file of `DRUGBANK_FILES` is there and passes its MD5 check."
+    if path is not None:
+        root = Path(path).expanduser()
+        if not root.is_dir(): raise FileNotFoundError(f"DrugBank: {root} is not a folder")
+        return root
+    root = cache_dir('downloads', 'drugbank')
+    for rel, (url, md5) in DRUGBANK_FILES.items():
+        if download: download_checked(url, root/rel, md5)
+        elif not (root/rel).exists() or file_md5(root/rel) != md5:
+            raise FileNotFoundError(f"DrugBank: {root/rel} is missing or fails its MD5 check, and download=False; pass `path` to a local copy")
+    return root
+
+# %% ../nbs/01_data.ipynb #d49c4f81
+KG_FIELDS = {'gene': 'genes', 'pharmacologic class': 'pharmacologic_classes', 'disease': 'diseases', 'side effect': 'side_effects'}
+_KG_SEGMENT = re.compile(r'(' + '|'.join(KG_FIELDS) + r') (.+)')
+
+def parse_kg_description(text:str, # e.g. 'Trioxsalen  gene DLD  pharmacologic class Psoralens'
+                         name:str|None=None, # the drug's name, which must open the text when given
+                        )->dict:
+    "Split a DDI-GPT description into lists of genes, pharmacologic classes, diseases and side effects."
+    segs = [s.strip() for s in str(text).strip().split('  ') if s.strip()]
+    if not segs: raise ValueError(f"empty KG description for drug {name!r}")
+    if name is not None and segs[0] != str(name).strip(): raise ValueError(f"KG description {text!r} does not start with the drug's name {name!r}")
+    out = {f: [] for f in KG_FIELDS.values()}
+    for s in segs[1:]:
+        m = _KG_SEGMENT.fullmatch(s)
+        if not m: raise ValueError(f"KG description {text!r}: segment {s!r} is none of {list(KG_FIELDS)}")
+        out[KG_FIELDS[m.group(1)]].append(m.group(2))
+    return out
+
+# %% ../nbs/01_data.ipynb #f430ed77
+APPROVED_BEFORE_1982 = 'Approved Prior to Jan 1, 1982'
+APPROVAL_UNKNOWN = ('Not Found', '--', '')
+
+def parse_approval_dates(values)->pd.Series:
+    "Approval dates 'yyyy/mm/dd' as datetimes; 'Approved Prior to Jan 1, 1982' and unknown dates become NaT."
+    s = pd.Series([('' if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()) for v in values], dtype=object)
+    special = s.isin(APPROVAL_UNKNOWN + (APPROVED_BEFORE_1982,))
+    dates = pd.to_datetime(s.where(~special), format='%Y/%m/%d', errors='coerce')
+    bad = s[dates.isna() & ~special]
+    if len(bad): raise ValueError(f"{len(bad)} approval dates are neither yyyy/mm/dd nor one of {[APPROVED_BEFORE_1982, *APPROVAL_UNKNOWN]}, e.g. {bad.tolist()[:3]}")
+    return dates
+
+# %% ../nbs/01_data.ipynb #499a8e0d
+DRUG_COLUMNS = ('drugbank_id', 'name', 'approval_date', 'smiles', 'kg_description')
+
+def _read_json(path:Path, what:str):
+    if not path.exists(): raise FileNotFoundError(f"{what}: {path} does not exist")
+    try: return json.loads(path.read_text(encoding='utf-8'))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ValueError(f"{what}: could not parse {path}: {e}") from e
+
+def _drugs_from_sources(d:Path)->pd.DataFrame:
+    "Merge node2id.json, drug_DDI_GPT.json, id2smiles.json and the approval-date .xlsx into the drug table."
+    node2id = _read_json(d/'node2id.json', 'DrugBank ids')
+    gpt = _read_json(d/'drug_DDI_GPT.json', 'DrugBank names and KG descriptions')
+    smiles = _read_json(d/'id2smiles.json', 'DrugBank SMILES')
+    xlsx = d/'drug_info_with_approval_date.xlsx'
+    if not xlsx.exists(): raise FileNotFoundError(f"DrugBank approval dates: {xlsx} does not exist (nor does the merged {d/'drugs.tsv'})")
+    if importlib.util.find_spec('openpyxl') is None:
+        raise ImportError(f"reading {xlsx.name} needs the openpyxl package (pip install openpyxl), or the merged drugs.tsv in {d}")
+    try: x = pd.read_excel(xlsx, dtype=str)
+    except Exception as e: raise ValueError(f"DrugBank approval dates: could not read {xlsx}: {e}") from e
+    _require_columns(x, ['Experiment number', 'Approval Date'], str(xlsx))
+    dates = dict(zip(pd.to_numeric(x['Experiment number'], errors='coerce'), x['Approval Date'].fillna('').str.strip()))
+    rows = []
+    for db, i in sorted(node2id.items(), key=lambda kv: kv[1]):
+        g = gpt.get(str(i))
+        if not isinstance(g, dict) or not {'name', 'description'} <= set(g): raise ValueError(f"{d/'drug_DDI_GPT.json'}: no name and description for drug {i} ({db})")
+        if i not in dates: raise ValueError(f"{xlsx}: no approval date for drug {i} ({db})")
+        rows.append((int(i), db, str(g['name']).strip(), dates[i], smiles.get(str(i), ''), str(g['description']).strip()))
+    return pd.DataFrame(rows, columns=['id', *DRUG_COLUMNS]).set_index('id')
+
+def drugbank_drugs(path:str|Path, # the DrugBank folder (with drugs/ inside)
+                  )->pd.DataFrame:
+    "The drug table (id -> drugbank_id, name, approval_date, smiles, kg_description): drugs/drugs.tsv, else merged from its sources."
+    d = Path(path)/'drugs'
+    if (d/'drugs.tsv').exists():
+        t = _read_csv(d/'drugs.tsv', 'DrugBank drug table', sep='\t', dtype=str, keep_default_na=False)
+        _require_columns(t, ['id', *DRUG_COLUMNS], str(d/'drugs.tsv'))
+        ids = pd.to_numeric(t['id'], errors='coerce')
+        if ids.isna().any(): raise ValueError(f"{d/'drugs.tsv'}: non-integer drug id {t['id'][ids.isna()].iloc[0]!r}")
+        t = t.assign(id=ids.astype('int64')).set_index('id')[list(DRUG_COLUMNS)]
+    else: t = _drugs_from_sources(d)
+    if not t.index.is_unique: raise ValueError(f"{d}: duplicate drug ids, e.g. {t.index[t.index.duplicated()][:3].tolist()}")
+    return t
+
+# %% ../nbs/01_data.ipynb #53a843c7
+def _read_ints(path:Path, ncols:int, what:str)->np.ndarray:
+    "A file of `ncols` whitespace-separated integers per line as an int64 array; a bad line is named in the error."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"{what}: {path} does not exist")
+    try:
+        a = pd.read_csv(path, sep=r'\s+', header=None, dtype=np.int64).to_numpy()
+        if a.shape[1] == ncols: return a
+    except pd.errors.EmptyDataError: raise ValueError(f"{what}: {path} is empty") from None
+    except (ValueError, pd.errors.ParserError): pass  # find the culprit below
+    for i, line in enumerate(path.read_text(errors='replace').splitlines(), 1):
+        parts = line.split()
+        if parts and (len(parts) != ncols or not all(p.lstrip('-').isdigit() for p in parts)):
+            raise ValueError(f"{what}: line {i} of {path} is {line!r}; expected {ncols} whitespace-separated integers")
+    raise ValueError(f"{what}: {path} is not a table of {ncols} integers per line")
+
+def read_triples(path:str|Path, what:str='DDI triples')->np.ndarray:
+    "A file of 'drug1 drug2 relation' lines as an int64 array of shape (n, 3)."
+    return _read_ints(path, 3, what)
+
+def read_ids(path:str|Path, what:str='drug ids')->np.ndarray:
+    "A file of one integer id per line as an int64 array."
+    return _read_ints(path, 1, what)[:, 0]
+
+# %% ../nbs/01_data.ipynb #90c92bd0
+def ddi_ctr_rows(pairs:np.ndarray, # (n, 2) interacting drug pairs to turn into rows; order, repeats and relation types do not matter
+                 partners, # the drugs allowed on the user (partner) side
+                 known:np.ndarray|None=None, # (m, 2) every known DDI, which negatives avoid; None: `pairs`
+                 seed:int=0, # seeds the negative partners and the timestamps
+                )->pd.DataFrame:
+    "CTR rows: a positive row per direction whose user is a partner, one sampled non-interacting partner per positive, and seeded random timestamps."
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    known = pairs if known is None else np.asarray(known, dtype=np.int64).reshape(-1, 2)
+    partners = np.unique(np.asarray(partners, dtype=np.int64))
+    p = np.unique(np.sort(pairs, 1), axis=0)
+    p = p[p[:, 0] != p[:, 1]]
+    both = np.concatenate([p, p[:, ::-1]])                 # (item, user), both directions
+    pos = both[np.isin(both[:, 1], partners)]
+    pos = pos[np.lexsort((pos[:, 1], pos[:, 0]))]
+    ids = np.unique(np.concatenate([known.ravel(), pos.ravel(), partners]))
+    ix = lambda a: np.searchsorted(ids, a)
+    adj = np.zeros((len(ids), len(ids)), dtype=bool)       # 1,710 drugs: a 3 MB matrix
+    kk = ix(known); adj[kk[:, 0], kk[:, 1]] = adj[kk[:, 1], kk[:, 0]] = True
+    pool = np.zeros(len(ids), dtype=bool); pool[ix(partners)] = True
+    rng = np.random.default_rng(seed)
+    items, counts = np.unique(pos[:, 0], return_counts=True)
+    neg, start = np.empty(len(pos), dtype=np.int64), 0
+    for it, c in zip(items, counts):
+        cand = ids[pool & ~adj[ix(it)]]
+        cand = cand[cand != it]
+        if len(cand) == 0: raise ValueError(f"drug {it} interacts with every allowed partner; no negative row can be drawn for it")
+        neg[start:start + c] = np.resize(rng.permutation(cand), c)  # no repeats while there are enough candidates
+        start += c
+    n = len(pos)
+    df = pd.DataFrame({'user': np.concatenate([pos[:, 1], neg]), 'item': np.concatenate([pos[:, 0], pos[:, 0]]),
+                       'label': np.repeat(np.array([1, 0], dtype=np.int64), n), 'timestamp': rng.permutation(2 * n).astype(np.int64)})
+    return df.sort_values(['item', 'timestamp'], kind='stable').reset_index(drop=True)
+
+# %% ../nbs/01_data.ipynb #756b97b7
+DRUG_ITEM_KINDS = {'name': 'text', 'genes': 'multi', 'pharmacologic_classes': 'multi', 'diseases': 'multi', 'side_effects': 'multi'}
+DRUG_PARTNER_KINDS = {'partner_genes': 'multi', 'partner_classes': 'multi'}
+DRUGBANK_DEFAULTS = {'approval': dict(n_old=30, k=10), 's1': dict(n_old=0, k=10)}  # N and K of each setting; see the protocol notebook
+
+def drug_features(drugs:pd.DataFrame, # from `drugbank_drugs`
+                 )->tuple[pd.DataFrame, pd.DataFrame]:
+    "Item features (name; the KG description's genes, classes, diseases, side effects) and partner features of every drug."
+    parsed = [parse_kg_description(t, n) for n, t in zip(drugs['name'], drugs['kg_description'])]
+    items = pd.DataFrame({'name': drugs['name'].tolist(), **{f: [p[f] for p in parsed] for f in KG_FIELDS.values()}},
+                         index=pd.Index(drugs.index, name='item'))
+    users = pd.DataFrame({'partner_genes': items['genes'].tolist(), 'partner_classes': items['pharmacologic_classes'].tolist()},
+                         index=pd.Index(drugs.index, name='user'))
+    return items, users
+
+def _check_drug_ids(a, ids:pd.Index, where):
+    unknown = np.setdiff1d(np.unique(a), ids.to_numpy())
+    if len(unknown): raise ValueError(f"{where}: {len(unknown)} drug ids are not in the drug table, e.g. {unknown[:5].tolist()}")
+
+def load_drugbank(path:str|Path|None=None, # a folder laid out like `DRUGBANK_FILES` (drugs/drugs.tsv may stand in for drugs/'s sources); None: cache, then download
+                  seed:int=0, # seeds the negative partners and the order of each drug's rows
+                  download:bool=True, # download the files when `path` is None and the cache lacks them
+                  setting:str='approval', # 'approval': emerging = recently approved drugs; 's1': EmerGNN's S1 split (new = test_set drugs)
+                  emerging_since:str='2005-01-01', # 'approval': drugs approved on or after this date are emerging
+                  emerging_partners:bool=False, # 'approval': let emerging drugs be partners too (their interactions then enter `base`)
+                 )->RecDataset:
+    "Load the DrugBank DDI benchmark as a CTR `RecDataset`: item = drug, user = partner drug, label = known interaction."
+    if setting not in DRUGBANK_DEFAULTS: raise ValueError(f"setting must be one of {list(DRUGBANK_DEFAULTS)}, got {setting!r}")
+    root = drugbank_folder(path, download)
+    drugs = drugbank_drugs(root)
+    s0 = root/'knowddi_sumgnn_S0'
+    known = np.concatenate([read_triples(s0/f'{s}.txt', f'DrugBank DDIs ({s})')[:, :2] for s in ('train', 'valid', 'test')])
+    _check_drug_ids(known, drugs.index, s0)
+    if setting == 'approval':
+        since = pd.Timestamp(emerging_since)
+        if since <= pd.Timestamp('1982-01-01'): raise ValueError(f"emerging_since must be after 1982-01-01 (earlier approvals are undated in the source); got {emerging_since}")
+        emerging = drugs.index[(parse_approval_dates(drugs['approval_date']) >= since).to_numpy()]
+        partners = drugs.index if emerging_partners else drugs.index.difference(emerging)
+        inter, name = ddi_ctr_rows(known, partners, known, seed), 'drugbank'
+    else:
+        rnd = root/'splits'/'random'
+        train, s1 = read_triples(rnd/'train.txt', 'S1 existing-drug DDIs')[:, :2], read_triples(rnd/'test_S1.txt', 'S1 new-drug DDIs')[:, :2]
+        existing, emerging = read_ids(rnd/'train_set.txt', 'S1 existing drugs'), read_ids(rnd/'test_set.txt', 'S1 new drugs')
+        _check_drug_ids(np.concatenate([train.ravel(), s1.ravel(), existing, emerging]), drugs.index, rnd)
+        if np.isin(emerging, existing).any(): raise ValueError(f"{rnd}: train_set and test_set share drugs")
+        if not np.isin(train, existing).all(): raise ValueError(f"{rnd/'train.txt'}: a pair involves a drug outside train_set")
+        if not ((np.isin(s1, existing).sum(1) == 1) & (np.isin(s1, emerging).sum(1) == 1)).all():
+            raise ValueError(f"{rnd/'test_S1.txt'}: every pair must join a test_set drug and a train_set drug")
+        inter, name = ddi_ctr_rows(np.concatenate([train, s1]), existing, np.concatenate([known, train, s1]), seed), 'drugbank-s1'
+    items, users = drug_features(drugs)
+    defaults = {**DRUGBANK_DEFAULTS[setting], 'emerging_items': sorted(int(i) for i in emerging)}
+    return RecDataset(name, 'drug', inter, users, items, {**DRUG_ITEM_KINDS, **DRUG_PARTNER_KINDS}, protocol_defaults=defaults)
+
 # %% ../nbs/01_data.ipynb #b2ae97c4
-DATASET_LOADERS = {'ml-latest-small': load_movielens_small, 'ml-100k': load_movielens_100k, 'ml-1m': load_movielens_1m, 'synthetic': make_synthetic}
+DATASET_LOADERS = {'ml-latest-small': load_movielens_small, 'ml-100k': load_movielens_100k, 'ml-1m': load_movielens_1m, 'synthetic': make_synthetic,
+                   'drugbank': load_drugbank, 'drugbank-s1': functools.partial(load_drugbank, setting='s1')}
 
 def load_dataset(name:str, path:str|Path|None=None, **kwargs)->RecDataset:
     "Load a dataset by name (see `DATASET_LOADERS`), from `path` when the loader reads files."
