@@ -350,6 +350,7 @@ d = { 'settings': { 'branch': 'main',
                                    'emerflow.protocol.EmergingSplit.meta': ('protocol.html#emergingsplit.meta', 'emerflow/protocol.py'),
                                    'emerflow.protocol.EmergingSplit.parts': ('protocol.html#emergingsplit.parts', 'emerflow/protocol.py'),
                                    'emerflow.protocol.EmergingSplit.sizes': ('protocol.html#emergingsplit.sizes', 'emerflow/protocol.py'),
+                                   'emerflow.protocol.drugbank_s1_split': ('protocol.html#drugbank_s1_split', 'emerflow/protocol.py'),
                                    'emerflow.protocol.emerging_split': ('protocol.html#emerging_split', 'emerflow/protocol.py'),
                                    'emerflow.protocol.order_within_items': ('protocol.html#order_within_items', 'emerflow/protocol.py'),
                                    'emerflow.protocol.split_dataset': ('protocol.html#split_dataset', 'emerflow/protocol.py')}}}

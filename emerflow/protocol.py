@@ -10,7 +10,8 @@ import pandas as pd
 from .data import RecDataset, INTERACTION_COLUMNS
 
 # %% auto #0
-__all__ = ['WARM_PHASES', 'PHASES', 'PROTOCOL_DEFAULTS', 'EmergingSplit', 'order_within_items', 'emerging_split', 'split_dataset']
+__all__ = ['WARM_PHASES', 'PHASES', 'PROTOCOL_DEFAULTS', 'EmergingSplit', 'order_within_items', 'emerging_split', 'split_dataset',
+           'drugbank_s1_split']
 
 # %% ../nbs/02_protocol.ipynb #2bd11b58
 WARM_PHASES = ('warm_a', 'warm_b', 'warm_c')
@@ -62,16 +63,25 @@ def order_within_items(interactions:pd.DataFrame)->pd.DataFrame:
 def emerging_split(interactions:pd.DataFrame, # columns user, item, label, timestamp
                    n_old:int, # items with more than n_old interactions are old
                    k:int, # interactions per warm phase; emerging items have between 3k and n_old
+                   emerging_items=None, # the emerging items, when something other than counts defines them (e.g. approval dates); None: the count rule
                   )->EmergingSplit:
     "Split interactions into base / warm_a / warm_b / warm_c / test and meta quarters, as in CVAR and EmerG."
-    if k < 1 or n_old < 3 * k: raise ValueError(f"need k >= 1 and n_old >= 3k; got n_old={n_old}, k={k}")
+    given = emerging_items is not None
+    if k < 1 or n_old < (0 if given else 3 * k):
+        raise ValueError(f"need k >= 1 and {'n_old >= 0' if given else 'n_old >= 3k'}; got n_old={n_old}, k={k}")
     missing = [c for c in INTERACTION_COLUMNS if c not in interactions.columns]
     if missing: raise ValueError(f"interactions lack columns {missing}")
     df = order_within_items(interactions)
     cnt, pos = df['count'].to_numpy(), df['position'].to_numpy()
-    old, emerging = cnt > n_old, (cnt >= 3 * k) & (cnt <= n_old)
-    if not old.any(): raise ValueError(f"no item has more than n_old={n_old} interactions; lower n_old")
-    if not emerging.any(): raise ValueError(f"no item has between 3k={3*k} and n_old={n_old} interactions; change n_old or k")
+    if given:
+        listed = df['item'].isin(list(emerging_items)).to_numpy()
+        old, emerging = ~listed & (cnt > n_old), listed & (cnt >= 3 * k)
+        if not old.any(): raise ValueError(f"no item outside emerging_items has more than n_old={n_old} interactions; lower n_old")
+        if not emerging.any(): raise ValueError(f"no item of emerging_items has at least 3k={3*k} interactions; lower k")
+    else:
+        old, emerging = cnt > n_old, (cnt >= 3 * k) & (cnt <= n_old)
+        if not old.any(): raise ValueError(f"no item has more than n_old={n_old} interactions; lower n_old")
+        if not emerging.any(): raise ValueError(f"no item has between 3k={3*k} and n_old={n_old} interactions; change n_old or k")
     cols = list(interactions.columns)
     part = lambda mask: df.loc[mask, cols].reset_index(drop=True)
     quarter = cnt // 4
@@ -83,9 +93,20 @@ def emerging_split(interactions:pd.DataFrame, # columns user, item, label, times
         meta_a=meta[0], meta_b=meta[1], meta_c=meta[2], meta_d=meta[3],
         old_items=np.unique(df.loc[old, 'item'].to_numpy()), emerging_items=np.unique(df.loc[emerging, 'item'].to_numpy()))
 
-def split_dataset(ds:RecDataset, n_old:int|None=None, k:int|None=None)->EmergingSplit:
-    "Apply `emerging_split` to a dataset, with its documented defaults for N and K unless given."
+def split_dataset(ds:RecDataset, n_old:int|None=None, k:int|None=None,
+                  emerging_items=None, # None: the dataset's `protocol_defaults['emerging_items']` if it has them, else the count rule
+                 )->EmergingSplit:
+    "Apply `emerging_split` to a dataset, with its documented defaults for N, K and the emerging items unless given."
     d = {**PROTOCOL_DEFAULTS.get(ds.name, {}), **ds.protocol_defaults}
-    n_old, k = n_old or d.get('n_old'), k or d.get('k')
+    n_old, k = d.get('n_old') if n_old is None else n_old, d.get('k') if k is None else k
     if n_old is None or k is None: raise ValueError(f"{ds.name} has no default N and K; pass n_old and k")
-    return emerging_split(ds.interactions, n_old, k)
+    return emerging_split(ds.interactions, n_old, k, d.get('emerging_items') if emerging_items is None else emerging_items)
+
+# %% ../nbs/02_protocol.ipynb #8d1aa29b
+def drugbank_s1_split(path=None, # a DrugBank folder (see `load_drugbank`); None: the cache, then download
+                      k:int|None=None, # rows per warm phase; None: the dataset's default, 10
+                      seed:int=0, # seeds the negative partners and the order of each drug's rows
+                      download:bool=True)->EmergingSplit:
+    "EmerGNN's S1 task as an `EmergingSplit`: base = existing-drug DDIs, and each new drug's S1 rows cut into K / K / K / test."
+    from emerflow.data import load_drugbank
+    return split_dataset(load_drugbank(path, seed=seed, download=download, setting='s1'), k=k)
