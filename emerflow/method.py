@@ -68,10 +68,9 @@ class EmerFlow:
         rows = encode_rows(self.enc, base)
         old = torch.unique(rows['item']); perm = old[torch.randperm(len(old), generator=g)]
         self.mean_old = self.model.item_id.weight.detach()[old].mean(0)  # the no-content start: the average old item
-        n_val = max(1, len(old) // 6)
         if self.use_align:
-            self.aligner, self.align_epochs = fit_aligner(self.model, self.views, rows, perm[n_val:], perm[:n_val], generator=g)
-            logger.info(f"aligner: {self.align_epochs} epochs, views {self.aligner.names}")
+            self.aligner = fit_aligner(self.model, self.views, rows, old, generator=g)
+            logger.info(f"aligner fusion weights: { {k: round(w, 3) for k, w in self.aligner.view_weights().items()} }")
         dim = self.model.item_id.embedding_dim
         self.refiner = MetaRefiner(dim, self.steps)
         if self.use_meta:
@@ -85,10 +84,7 @@ class EmerFlow:
         "Start embeddings for old items from aligners that never saw them: as good as a new item's start, no better."
         starts = torch.zeros_like(self.model.item_id.weight)
         if not self.use_align: return starts + self.mean_old
-        half = len(perm) // 2
-        for mine, other in ((perm[:half], perm[half:]), (perm[half:], perm[:half])):
-            al, _ = fit_aligner(self.model, self.views, rows, other, epochs=self.align_epochs, generator=g)
-            starts[mine] = align(al, self.views, mine)
+        starts[self.aligner.oof_items] = self.aligner.oof  # each from ridge maps fitted without that item
         return starts
 
     def start(self, items:torch.Tensor)->torch.Tensor:
