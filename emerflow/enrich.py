@@ -209,7 +209,7 @@ class AttributeParseError(ValueError):
 
 FALLBACK_ATTRIBUTES = {
     'movie': ['plot', 'mood', 'themes', 'target audience', 'similar movies'],
-    'drug': ['drug class', 'mechanism of action', 'therapeutic use', 'side effects', 'metabolism'],
+    'drug': ['drug class', 'mechanism of action', 'targets', 'metabolism', 'indications'],
     None: ['summary', 'category', 'typical users', 'key properties', 'similar items'],
 }
 
