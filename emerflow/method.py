@@ -11,7 +11,7 @@ import torch
 from .core import logger, seed_everything
 from .data import RecDataset, EncodedData
 from .backbone import CTRBackbone, predict, item_row_lookup, finetune_item_embeddings, encode_rows
-from .align import ItemViews, ViewAligner, fit_aligner, align
+from .align import ItemViews, ViewAligner, fit_aligner, align, cv_r2
 from .meta import MetaRefiner, replay_tasks, meta_train
 from .evaluate import WarmUpMethod, Context, register_method
 
@@ -23,7 +23,9 @@ __all__ = ['VIEWS', 'content_views', 'EmerFlow', 'EmerFlowMethod', 'EmerFlowNoEn
 VIEWS = ('raw', 'llm_hidden', 'llm_text')
 
 def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded items that need views
-                  views=VIEWS, llm=None, encoder=None, quantization:str='nf4', show:bool=False)->dict:
+                  views=VIEWS, llm=None, encoder=None, quantization:str='auto',
+                  hidden_layers=None, # LLM layers for 'llm_hidden': None for `enrich.HIDDEN_LAYERS` (several: one table each, 'llm_hidden@<layer>')
+                  show:bool=False)->dict:
     "Stage-1 views of `items` as tables [n_items + 1, d] indexed by encoded item index."
     from emerflow import enrich
     unknown = [v for v in views if v not in VIEWS]
@@ -36,7 +38,11 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
         t = torch.zeros(enc.n_items + 1, vecs.shape[1]); t[items] = torch.as_tensor(vecs, dtype=torch.float32); return t
     if 'raw' in views: out['raw'] = table(enrich.encode_texts(enrich.item_texts(feats), encoder, show=show))
     if 'llm_hidden' in views:
-        out['llm_hidden'] = table(enrich.item_hidden_states(feats, ds.item_type, llm, quantization=quantization, show=show))
+        layers = list(enrich.HIDDEN_LAYERS if hidden_layers is None else hidden_layers)
+        lazy = enrich._as_lazy(llm, quantization, None)
+        H = enrich.item_hidden_states(feats, ds.item_type, lazy, layer=layers, show=show)
+        if len(layers) == 1: out['llm_hidden'] = table(H[layers[0]])
+        else: out.update({f'llm_hidden@{enrich._layer_index(lazy.n_layers, l)}': table(H[l]) for l in layers})
     if 'llm_text' in views:
         attrs = enrich.discover_attributes(ds.item_type, list(feats.columns), llm, quantization=quantization)
         gen = enrich.generate_attributes(feats, ds.item_type, attrs, llm, quantization=quantization, show=show)
@@ -68,17 +74,30 @@ class EmerFlow:
         rows = encode_rows(self.enc, base)
         old = torch.unique(rows['item']); perm = old[torch.randperm(len(old), generator=g)]
         self.mean_old = self.model.item_id.weight.detach()[old].mean(0)  # the no-content start: the average old item
+        if self.use_align: self.views = self._choose_hidden_layer(old, g)
         if self.use_align:
             self.aligner = fit_aligner(self.model, self.views, rows, old, generator=g)
-            logger.info(f"aligner fusion weights: { {k: round(w, 3) for k, w in self.aligner.view_weights().items()} }")
+            logger.info(f"aligner view shares: { {k: round(w, 3) for k, w in self.aligner.shares.items()} }")
         dim = self.model.item_id.embedding_dim
         self.refiner = MetaRefiner(dim, self.steps)
         if self.use_meta:
             starts = self._out_of_fold_starts(rows, perm, g)
             self.meta_history = meta_train(self.refiner, self.model, self.enc, replay_tasks(base, self.enc, k), starts, k,
-                                           self.meta_epochs, generator=g, show=self.show)
+                                           self.meta_epochs, generator=g, show=self.show, val_items=perm[:max(1, len(perm) // 6)])
+            logger.info(f"meta-refiner: kept epoch {self.refiner.best_epoch} of {self.meta_epochs} (held-out old items)")
         self.fitted = True
         return self
+
+    def _choose_hidden_layer(self, old:torch.Tensor, g)->ItemViews:
+        "Keep the one 'llm_hidden@<layer>' table whose ridge map best predicts old items' embeddings (cross-validated R²)."
+        cands = [k for k in self.views.tables if k.startswith('llm_hidden@')]
+        if len(cands) < 2: return self.views
+        target = self.model.item_id.weight.detach()[old]
+        self.hidden_r2 = {k: cv_r2(self.views.tables[k][old], target, generator=g) for k in cands}
+        best = max(self.hidden_r2, key=self.hidden_r2.get)
+        logger.info(f"hidden-state layer chosen on old items: {best} (cross-validated R² { {k: round(v, 3) for k, v in self.hidden_r2.items()} })")
+        keep = {k: t for k, t in self.views.tables.items() if k not in cands or k == best}
+        return ItemViews(keep, model=self.views.model, standardize_views=False)  # already standardized
 
     def _out_of_fold_starts(self, rows:dict, perm:torch.Tensor, g)->torch.Tensor:
         "Start embeddings for old items from aligners that never saw them: as good as a new item's start, no better."
@@ -151,7 +170,7 @@ class EmerFlowMethod(WarmUpMethod):
     name = 'EmerFlow'
     views = VIEWS
     use_align = use_meta = True
-    def __init__(self, views=None, llm=None, encoder=None, quantization:str='nf4', steps:int=5, meta_epochs:int=30):
+    def __init__(self, views=None, llm=None, encoder=None, quantization:str='auto', steps:int=5, meta_epochs:int=30):
         if views is not None: self.views = tuple(views)
         self.llm, self.encoder, self.quantization, self.steps, self.meta_epochs = llm, encoder, quantization, steps, meta_epochs
 
@@ -161,7 +180,7 @@ class EmerFlowMethod(WarmUpMethod):
         key = (ctx.dataset.name, ctx.enc.n_items, tuple(self.views), str(self.llm), str(self.encoder), self.quantization)
         if key not in _VIEW_CACHE:
             _VIEW_CACHE.clear()  # one dataset's views at a time: they can be large
-            _VIEW_CACHE[key] = content_views(ctx.dataset, ctx.enc, items, self.views, self.llm, self.encoder, self.quantization, ctx.show)
+            _VIEW_CACHE[key] = content_views(ctx.dataset, ctx.enc, items, self.views, self.llm, self.encoder, self.quantization, show=ctx.show)
         return ItemViews(_VIEW_CACHE[key], model=ctx.model)
 
     def fit(self, ctx:Context):

@@ -94,3 +94,16 @@ def test_shipped_file_refusals(tmp_path):
     t = pa.table({'key': ['a']}).replace_schema_metadata({b'emerflow': json.dumps({'schema': 'emerflow-enrich-cache'}).encode()})
     pq.write_table(t, tmp_path/'g.parquet')
     with pytest.raises(CacheError, match='lacks columns'): load_shipped(tmp_path/'g.parquet')
+
+def test_shipped_hidden_states_cover_the_protocol_items(tmp_path):
+    from emerflow.enrich import shipped_files, item_hidden_states, HIDDEN_LAYERS, _read_shipped_table
+    files = [p for p in shipped_files('hidden') if p.name.startswith('ml-latest-small')]
+    if not files: pytest.skip('no shipped hidden states in this checkout')
+    df, meta = _read_shipped_table(files[0], {'key', 'vector'})
+    items, item_type = shipped_items()
+    assert meta['n_items'] == len(items) and len(df) == len(items) * len(HIDDEN_LAYERS) and meta['prompt_version'] == PROMPT_VERSION
+    lazy = _LazyLLM(DEFAULT_LLM)
+    H = item_hidden_states(items.iloc[:50], item_type, lazy, layer=list(HIDDEN_LAYERS), cache=EnrichCache(tmp_path/'c.sqlite'), show=False)
+    assert not lazy.loaded  # everything came from the shipped file
+    assert all(h.shape == (50, 576) and np.isfinite(h).all() and h.std() > 0 for h in H.values())
+    assert not np.allclose(H[HIDDEN_LAYERS[0]], H[HIDDEN_LAYERS[1]])
