@@ -99,6 +99,7 @@ def meta_train(refiner:MetaRefiner, model:CTRBackbone, enc:EncodedData, tasks:pd
             vl = query_loss(refiner, model, enc, val_tasks, starts, k)
             if vl < best: best, best_state, refiner.best_epoch = vl, copy.deepcopy(refiner.state_dict()), ep + 1
     if val_items is not None: refiner.load_state_dict(best_state)
+    else: refiner.best_epoch = epochs  # without held-out items, the last epoch is kept
     return history
 
 def query_loss(refiner:MetaRefiner, model:CTRBackbone, enc:EncodedData, tasks:pd.DataFrame, starts:torch.Tensor, k:int)->float:
