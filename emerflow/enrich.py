@@ -844,6 +844,15 @@ def shipped_items(dataset:str='ml-latest-small', data_path:str|Path|None=None)->
     ids = pd.Index(sorted(set(sp.old_items) | set(sp.emerging_items)))
     return ds.item_features.loc[ids], ds.item_type
 
+def _build_start(path, default_name:str, dataset:str, data_path, limit, cache, quantization):
+    "What both builders start from: the output path, the items, a resumable work cache beside the output, the lazy default LLM, the start time."
+    path = Path(path) if path is not None else assets_path('enrich', default_name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    items, item_type = shipped_items(dataset, data_path)
+    if limit: items = items.iloc[:limit]
+    work = EnrichCache(cache if cache is not None else path.with_suffix('.work.sqlite'))
+    return path, items, item_type, work, _LazyLLM(DEFAULT_LLM, quantization), time.time()
+
 def _write_shipped(df:pd.DataFrame, meta:dict, path:Path)->Path:
     "Write a shipped Parquet file with its metadata, atomically."
     import pyarrow as pa, pyarrow.parquet as pq
@@ -875,13 +884,7 @@ def build_shipped_generations(path:str|Path|None=None, # output Parquet file; de
                               cache:str|Path|None=None, # resumable work file; default: beside the output
                               show:bool=True, dataset:str='ml-latest-small', data_path:str|Path|None=None)->Path:
     "Regenerate the shipped generations for `shipped_items(dataset)` with the default LLM and write them with metadata."
-    path = Path(path) if path is not None else assets_path('enrich', f'{dataset}_smollm2-135m.parquet')
-    path.parent.mkdir(parents=True, exist_ok=True)
-    items, item_type = shipped_items(dataset, data_path)
-    if limit: items = items.iloc[:limit]
-    work = EnrichCache(cache if cache is not None else path.with_suffix('.work.sqlite'))
-    t0 = time.time()
-    lazy = _LazyLLM(DEFAULT_LLM, quantization)
+    path, items, item_type, work, lazy, t0 = _build_start(path, f'{dataset}_smollm2-135m.parquet', dataset, data_path, limit, cache, quantization)
     feats = list(items.columns)
     attrs = discover_attributes(item_type, feats, lazy, cache=work, use_shipped=False)
     gen = generate_attributes(items, item_type, attrs, lazy, max_new_tokens=max_new_tokens, batch_size=batch_size,
@@ -906,14 +909,8 @@ def build_shipped_hidden(path:str|Path|None=None, # output Parquet file; default
                          limit:int|None=None, cache:str|Path|None=None, show:bool=True,
                          dataset:str='ml-latest-small', data_path:str|Path|None=None)->Path:
     "Compute the default LLM's hidden states of `shipped_items(dataset)` at `layers` and write them (float16) with metadata."
-    path = Path(path) if path is not None else assets_path('enrich', f'{dataset}_smollm2-135m_hidden.parquet')
-    if not path.name.endswith('_hidden.parquet'): raise ValueError(f"hidden-state files must end in _hidden.parquet, got {path.name}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    items, item_type = shipped_items(dataset, data_path)
-    if limit: items = items.iloc[:limit]
-    work = EnrichCache(cache if cache is not None else path.with_suffix('.work.sqlite'))
-    t0 = time.time()
-    lazy = _LazyLLM(DEFAULT_LLM, quantization)
+    if path is not None and not Path(path).name.endswith('_hidden.parquet'): raise ValueError(f"hidden-state files must end in _hidden.parquet, got {Path(path).name}")
+    path, items, item_type, work, lazy, t0 = _build_start(path, f'{dataset}_smollm2-135m_hidden.parquet', dataset, data_path, limit, cache, quantization)
     H = item_hidden_states(items, item_type, lazy, layer=list(layers), pooling=pooling, batch_size=batch_size, cache=work, use_shipped=False, show=show)
     n = lazy.n_layers
     users = [describe_prompt(item_type, t) for t in _check_items(items)]
