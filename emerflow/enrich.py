@@ -53,6 +53,13 @@ def minilm_dir()->Path:
 # %% ../nbs/06_enrich.ipynb #72780bb6
 _PREPARED_MARKER = 'emerflow_prepared.json'
 
+def _gguf_dest(gguf)->tuple[Path, Path, str]:
+    "The GGUF file (default: SmolLM2's), the cached folder its conversion goes to, and its MD5."
+    gguf = Path(gguf) if gguf is not None else smollm2_gguf()
+    if not gguf.is_file(): raise FileNotFoundError(f"GGUF file {gguf} does not exist")
+    md5 = file_md5(gguf)
+    return gguf, cache_dir('models')/f"{gguf.stem}-{md5[:10]}", md5
+
 def _prepared_ok(folder:Path, md5:str)->bool:
     try: return json.loads((folder/_PREPARED_MARKER).read_text()).get('gguf_md5') == md5
     except (OSError, ValueError): return False
@@ -63,10 +70,8 @@ def prepare_gguf(gguf:str|Path|None=None, # a .gguf file; default: the SmolLM2 G
                 )->Path:
     "Convert a GGUF checkpoint once into a safetensors folder (atomically); later calls return the cached folder."
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
-    gguf = Path(gguf) if gguf is not None else smollm2_gguf()
-    if not gguf.is_file(): raise FileNotFoundError(f"GGUF file {gguf} does not exist")
-    md5 = file_md5(gguf)
-    dest = Path(dest) if dest is not None else cache_dir('models')/f"{gguf.stem}-{md5[:10]}"
+    gguf, default_dest, md5 = _gguf_dest(gguf)
+    dest = Path(dest) if dest is not None else default_dest
     if not force and _prepared_ok(dest, md5): return dest
     logger.info(f"converting {gguf.name} to safetensors in {dest} (once)")
     tmp = dest.parent/f".{dest.name}.tmp-{os.getpid()}"
@@ -431,14 +436,16 @@ class EnrichCache:
         if int(meta.get('version', 0)) > self.VERSION:
             raise CacheError(f"{self.path} was written by a newer emerflow (cache version {meta['version']} > {self.VERSION}); upgrade emerflow or use another path")
 
+    def rows_for(self, table:str, columns:str, keys:Sequence[str]):
+        "Yield `columns` of the rows of `table` whose key is in `keys` (queried in chunks, under SQLite's variable limit)."
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i:i+500]
+            yield from self.db.execute(f"SELECT {columns} FROM {table} WHERE key IN ({','.join('?'*len(chunk))})", chunk)
+
     def get_generations(self, keys:Sequence[str])->dict[str, tuple[str, int]]:
         "`key -> (output, n_tokens)` for the keys that are cached."
-        out = {}
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i:i+500])
-            q = f"SELECT key, output, n_tokens FROM generations WHERE key IN ({','.join('?'*len(chunk))})"
-            out.update({k: (o, n) for k, o, n in self.db.execute(q, chunk)})
-        return out
+        return {k: (o, n) for k, o, n in self.rows_for('generations', 'key, output, n_tokens', keys)}
 
     def put_generations(self, rows:Sequence[dict]):
         "Store generation rows (key, kind, model, item, output, n_tokens, settings) in one transaction."
@@ -451,12 +458,9 @@ class EnrichCache:
     def get_vectors(self, keys:Sequence[str])->dict[str, np.ndarray]:
         "`key -> float32 vector` for the keys that are cached."
         out = {}
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i:i+500])
-            q = f"SELECT key, dim, data FROM vectors WHERE key IN ({','.join('?'*len(chunk))})"
-            for k, dim, data in self.db.execute(q, chunk):
-                if data is None or len(data) != 4*dim: raise CacheError(f"{self.path}: the vector stored under {k[:12]}… has {len(data or b'')} bytes, expected {4*dim}; the cache is corrupted: delete it")
-                out[k] = np.frombuffer(data, dtype=np.float32).copy()
+        for k, dim, data in self.rows_for('vectors', 'key, dim, data', keys):
+            if data is None or len(data) != 4*dim: raise CacheError(f"{self.path}: the vector stored under {k[:12]}… has {len(data or b'')} bytes, expected {4*dim}; the cache is corrupted: delete it")
+            out[k] = np.frombuffer(data, dtype=np.float32).copy()
         return out
 
     def put_vectors(self, rows:Sequence[dict]):
@@ -496,21 +500,26 @@ def shipped_files(kind:str='generations')->list[Path]:
     return [p for p in files if p.name.endswith('_hidden.parquet') == (kind == 'hidden')]
 
 _SHIPPED_INDEX = {}
-def _shipped_generations(path:Path|None=None)->dict:
-    "key -> (output, n_tokens) from one shipped file (default: all of them), read once; empty when absent or of another prompt version."
+def _shipped_index(kind:str, path:Path|None=None)->dict:
+    "key -> value from one shipped file of `kind` (default: all of them), each read once; empty when absent or of another prompt version."
     if path is None:
         out = {}
-        for p in shipped_files('generations'): out.update(_shipped_generations(p))
+        for p in shipped_files(kind): out.update(_shipped_index(kind, p))
         return out
     path = Path(path)
     if path not in _SHIPPED_INDEX:
         if not path.exists(): _SHIPPED_INDEX[path] = {}
         else:
-            df, meta = load_shipped(path)
+            df, meta = load_shipped(path) if kind == 'generations' else _read_shipped_table(path, {'key', 'vector'})
             ok = meta.get('prompt_version') == PROMPT_VERSION
             if not ok: logger.warning(f"{path} was made with prompt version {meta.get('prompt_version')}, not {PROMPT_VERSION}: not used")
-            _SHIPPED_INDEX[path] = dict(zip(df.key, zip(df.output, df.n_tokens.astype(int)))) if ok else {}
+            values = (zip(df.output, df.n_tokens.astype(int)) if kind == 'generations'  # (output, n_tokens)
+                      else (np.frombuffer(b, dtype=np.float16).astype(np.float32) for b in df.vector))  # vectors, stored as float16
+            _SHIPPED_INDEX[path] = dict(zip(df.key, values)) if ok else {}
     return _SHIPPED_INDEX[path]
+
+def _shipped_generations(path:Path|None=None)->dict: return _shipped_index('generations', path)
+def _shipped_vectors()->dict: return _shipped_index('hidden')
 
 def _read_shipped_table(path:Path, columns:set)->tuple[pd.DataFrame, dict]:
     "A shipped Parquet file and its emerflow metadata, refusing foreign or incomplete files."
@@ -527,18 +536,6 @@ def _read_shipped_table(path:Path, columns:set)->tuple[pd.DataFrame, dict]:
     if missing: raise CacheError(f"{path} lacks columns {sorted(missing)}")
     return df, meta
 
-_SHIPPED_VECTORS = {}
-def _shipped_vectors()->dict:
-    "key -> float32 vector from every shipped hidden-state file, read once (stored as float16)."
-    if 'all' not in _SHIPPED_VECTORS:
-        out = {}
-        for p in shipped_files('hidden'):
-            df, meta = _read_shipped_table(p, {'key', 'vector'})
-            if meta.get('prompt_version') != PROMPT_VERSION:
-                logger.warning(f"{p} was made with prompt version {meta.get('prompt_version')}, not {PROMPT_VERSION}: not used"); continue
-            out.update(zip(df.key, (np.frombuffer(b, dtype=np.float16).astype(np.float32) for b in df.vector)))
-        _SHIPPED_VECTORS['all'] = out
-    return _SHIPPED_VECTORS['all']
 
 # %% ../nbs/06_enrich.ipynb #77aa0599
 class _LazyLLM:
@@ -552,11 +549,17 @@ class _LazyLLM:
         return self._llm
     @property
     def n_layers(self)->int:
-        "The model's number of layers, read from its config without loading the weights."
+        "The model's number of layers, read from its config without loading (or converting) the weights."
         if self._llm is not None: return self._llm.n_layers
-        from transformers import AutoConfig
-        path = prepare_gguf() if self.spec in (None, DEFAULT_LLM) else (prepare_gguf(self.spec) if str(self.spec).endswith('.gguf') else self.spec)
-        return int(AutoConfig.from_pretrained(path).num_hidden_layers)
+        if getattr(self, '_n_layers', None) is None:
+            from transformers import AutoConfig
+            if self.spec in (None, DEFAULT_LLM) or str(self.spec).endswith('.gguf'):
+                gguf, dest, md5 = _gguf_dest(None if self.spec in (None, DEFAULT_LLM) else self.spec)
+                # a fully shipped or cached run needs only the config: the GGUF header gives it without the 30 s conversion
+                config = AutoConfig.from_pretrained(dest) if _prepared_ok(dest, md5) else AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
+            else: config = AutoConfig.from_pretrained(self.spec)
+            self._n_layers = int(config.num_hidden_layers)
+        return self._n_layers
     @property
     def loaded(self)->bool: return self._llm is not None
     @property
@@ -866,9 +869,8 @@ def _write_shipped(df:pd.DataFrame, meta:dict, path:Path)->Path:
 
 def _compute_seconds(work:EnrichCache, table:str, keys:list, t0:float)->float:
     "Seconds the stored rows took to make: from the first stored row to the last, or since `t0` if this build made them all faster."
-    spans = [work.db.execute(f"SELECT MIN(created), MAX(created) FROM {table} WHERE key IN ({','.join('?'*len(keys[i:i+500]))})", keys[i:i+500]).fetchone()
-             for i in range(0, len(keys), 500)]
-    lo, hi = min(s[0] for s in spans if s[0] is not None), max(s[1] for s in spans if s[1] is not None)
+    created = [c for (c,) in work.rows_for(table, 'created', keys)]
+    lo, hi = min(created), max(created)
     return round(max(hi - lo, time.time() - t0 if lo >= t0 else 0), 1)
 
 def _provenance(lazy, settings:dict, seconds:float)->dict:
@@ -920,7 +922,7 @@ def build_shipped_hidden(path:str|Path|None=None, # output Parquet file; default
     meta = _provenance(lazy, made, _compute_seconds(work, 'vectors', [r['key'] for r in rows], t0)) | dict(kind='hidden', layers=[_layer_index(n, l) for l in layers], pooling=pooling,
                                               item_type=item_type, dataset=dataset, n_items=len(items), dtype='float16')
     _write_shipped(pd.DataFrame(rows), meta, path)
-    _SHIPPED_VECTORS.clear()
+    _SHIPPED_INDEX.pop(path, None)
     return path
 
 # %% ../nbs/06_enrich.ipynb #3747288f

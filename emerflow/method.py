@@ -31,6 +31,7 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
     unknown = [v for v in views if v not in VIEWS]
     if unknown: raise ValueError(f"unknown views {unknown}; choose from {VIEWS}")
     items = torch.unique(torch.as_tensor(items))
+    lazy = enrich._as_lazy(llm, quantization, None)  # one LLM for both LLM views, loaded only if something is not cached
     ids = enc.vocabs['item'].decode(items)
     feats = ds.item_features.loc[ids]
     out = {}
@@ -39,13 +40,12 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
     if 'raw' in views: out['raw'] = table(enrich.encode_texts(enrich.item_texts(feats), encoder, show=show))
     if 'llm_hidden' in views:
         layers = list(enrich.HIDDEN_LAYERS if hidden_layers is None else hidden_layers)
-        lazy = enrich._as_lazy(llm, quantization, None)
         H = enrich.item_hidden_states(feats, ds.item_type, lazy, layer=layers, show=show)
         if len(layers) == 1: out['llm_hidden'] = table(H[layers[0]])
         else: out.update({f'llm_hidden@{enrich._layer_index(lazy.n_layers, l)}': table(H[l]) for l in layers})
     if 'llm_text' in views:
-        attrs = enrich.discover_attributes(ds.item_type, list(feats.columns), llm, quantization=quantization)
-        gen = enrich.generate_attributes(feats, ds.item_type, attrs, llm, quantization=quantization, show=show)
+        attrs = enrich.discover_attributes(ds.item_type, list(feats.columns), lazy)
+        gen = enrich.generate_attributes(feats, ds.item_type, attrs, lazy, show=show)
         texts = [enrich.serialize_item({a: r[a] for a in attrs}) or f'{ds.item_type}' for r in gen.to_dict('records')]
         out['llm_text'] = table(enrich.encode_texts(texts, encoder, show=show))
     return out
@@ -74,14 +74,14 @@ class EmerFlow:
         rows = encode_rows(self.enc, base)
         old = torch.unique(rows['item']); perm = old[torch.randperm(len(old), generator=g)]
         self.mean_old = self.model.item_id.weight.detach()[old].mean(0)  # the no-content start: the average old item
-        if self.use_align: self.views = self._choose_hidden_layer(old, g)
         if self.use_align:
+            self.views = self._choose_hidden_layer(old, g)
             self.aligner = fit_aligner(self.model, self.views, rows, old, generator=g)
             logger.info(f"aligner view shares: { {k: round(w, 3) for k, w in self.aligner.shares.items()} }")
         dim = self.model.item_id.embedding_dim
         self.refiner = MetaRefiner(dim, self.steps)
         if self.use_meta:
-            starts = self._out_of_fold_starts(rows, perm, g)
+            starts = self._out_of_fold_starts()
             self.meta_history = meta_train(self.refiner, self.model, self.enc, replay_tasks(base, self.enc, k), starts, k,
                                            self.meta_epochs, generator=g, show=self.show, val_items=perm[:max(1, len(perm) // 6)])
             logger.info(f"meta-refiner: kept epoch {self.refiner.best_epoch} of {self.meta_epochs} (held-out old items)")
@@ -96,10 +96,9 @@ class EmerFlow:
         self.hidden_r2 = {k: cv_r2(self.views.tables[k][old], target, generator=g) for k in cands}
         best = max(self.hidden_r2, key=self.hidden_r2.get)
         logger.info(f"hidden-state layer chosen on old items: {best} (cross-validated R² { {k: round(v, 3) for k, v in self.hidden_r2.items()} })")
-        keep = {k: t for k, t in self.views.tables.items() if k not in cands or k == best}
-        return ItemViews(keep, model=self.views.model, standardize_views=False)  # already standardized
+        return self.views.subset([k for k in self.views.names if k not in cands or k == best])
 
-    def _out_of_fold_starts(self, rows:dict, perm:torch.Tensor, g)->torch.Tensor:
+    def _out_of_fold_starts(self)->torch.Tensor:
         "Start embeddings for old items from aligners that never saw them: as good as a new item's start, no better."
         starts = torch.zeros_like(self.model.item_id.weight)
         if not self.use_align: return starts + self.mean_old
