@@ -1,8 +1,9 @@
 """Does each content view help? Cross-validated R² to old items' learned embeddings and cold-start AUC, per view and per stacked fusion.
 
-    python benchmarks/bench_views.py [--dataset ml-latest-small] [--path DIR] [--seeds 0 1 2] [--backbones deepfm widedeep]
+    python benchmarks/bench_views.py [--dataset ml-latest-small] [--path DIR] [--seeds 0 1 2] [--backbones deepfm widedeep] [--fill]
 
-Prints a markdown table (mean over seeds and backbones, and per backbone). Uses the shipped or cached stage-1 outputs;
+Prints a markdown table (mean over seeds and backbones, and per backbone). `--fill` adds the optional 'llm_fill' view
+(few-shot completion of sparse features, `enrich.fill_features`) and its fusions. Uses the shipped or cached stage-1 outputs;
 views that are missing are computed with the default LLM and encoder (slow on a CPU)."""
 import argparse, time
 import pandas as pd, torch
@@ -11,7 +12,7 @@ from emerflow.data import load_dataset, encode
 from emerflow.protocol import split_dataset
 from emerflow.backbone import make_backbone, pretrain, encode_rows
 from emerflow.align import ItemViews, view_diagnostic
-from emerflow.method import content_views
+from emerflow.method import content_views, VIEWS
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -19,13 +20,15 @@ def main():
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--backbones', nargs='+', default=['deepfm', 'widedeep'])
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--fill', action='store_true', help="add the optional 'llm_fill' view")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     t0 = time.time()
     ds = load_dataset(a.dataset, a.path); sp, enc = split_dataset(ds), encode(ds)
     old, new = enc.encode_ids('item', sp.old_items), enc.encode_ids('item', sp.emerging_items)
-    tables = content_views(ds, enc, torch.cat([old, new]))
-    hid = sorted((k for k in tables if k.startswith('llm_hidden')), key=lambda k: int(k.split('@')[1]) if '@' in k else 0)
+    views_wanted = VIEWS + (('llm_fill',) if a.fill else ())
+    tables = content_views(ds, enc, torch.cat([old, new]), views_wanted, fill_examples=sp.base['item'].value_counts().index)
+    hid = [k for k in tables if k.startswith('llm_hidden')]
     base, test = encode_rows(enc, sp.base), encode_rows(enc, sp.test)
     rows = []
     for bb_name in a.backbones:
@@ -33,12 +36,16 @@ def main():
             seed_everything(seed)
             bb = make_backbone(bb_name, enc); pretrain(bb, enc, sp.base, seed=seed, show=False)
             views = ItemViews(tables, model=bb)
-            # the layer EmerFlow would keep: best cross-validated R² on old items, for this backbone
+            # the layer and pooling EmerFlow would keep: best cross-validated R² on old items, for this backbone
             single = view_diagnostic(bb, ItemViews({k: tables[k] for k in hid}), base, old, combos={}, seed=seed)
             best = single.drop(index='(none: mean old item)')['cv_r2'].idxmax()
             combos = {'features + raw': ['features', 'raw'], 'features + raw + llm_text': ['features', 'raw', 'llm_text'],
                       f'features + raw + llm_hidden (chosen layer)': ['features', 'raw', best],
                       'all views (stacked, chosen layer)': ['features', 'raw', best, 'llm_text']}
+            if a.fill:
+                combos |= {'features + raw + llm_fill': ['features', 'raw', 'llm_fill'],
+                           'features + raw + llm_hidden (chosen) + llm_fill': ['features', 'raw', best, 'llm_fill'],
+                           'all views + llm_fill': ['features', 'raw', best, 'llm_text', 'llm_fill']}
             d = view_diagnostic(bb, views, base, old, test, new, combos=combos, seed=seed)
             d = d.reset_index().assign(backbone=bb_name, seed=seed, chosen=best)
             rows.append(d); print(f'{bb_name} seed {seed}: layer {best}, {time.time() - t0:.0f}s', flush=True)

