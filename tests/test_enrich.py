@@ -96,14 +96,31 @@ def test_shipped_file_refusals(tmp_path):
     with pytest.raises(CacheError, match='lacks columns'): load_shipped(tmp_path/'g.parquet')
 
 def test_shipped_hidden_states_cover_the_protocol_items(tmp_path):
-    from emerflow.enrich import shipped_files, item_hidden_states, HIDDEN_LAYERS, _read_shipped_table
+    from emerflow.enrich import shipped_files, item_hidden_states, HIDDEN_LAYERS, HIDDEN_POOLINGS, _read_shipped_table
     files = [p for p in shipped_files('hidden') if p.name.startswith('ml-latest-small')]
     if not files: pytest.skip('no shipped hidden states in this checkout')
     df, meta = _read_shipped_table(files[0], {'key', 'vector'})
     items, item_type = shipped_items()
-    assert meta['n_items'] == len(items) and len(df) == len(items) * len(HIDDEN_LAYERS) and meta['prompt_version'] == PROMPT_VERSION
+    assert meta['n_items'] == len(items) and len(df) == len(items) * len(HIDDEN_LAYERS) * len(HIDDEN_POOLINGS) and meta['prompt_version'] == PROMPT_VERSION
+    assert meta['poolings'] == list(HIDDEN_POOLINGS)
     lazy = _LazyLLM(DEFAULT_LLM)
-    H = item_hidden_states(items.iloc[:50], item_type, lazy, layer=list(HIDDEN_LAYERS), cache=EnrichCache(tmp_path/'c.sqlite'), show=False)
+    H = item_hidden_states(items.iloc[:50], item_type, lazy, layer=list(HIDDEN_LAYERS), pooling=list(HIDDEN_POOLINGS), cache=EnrichCache(tmp_path/'c.sqlite'), show=False)
     assert not lazy.loaded  # everything came from the shipped file
+    assert len(H) == len(HIDDEN_LAYERS) * len(HIDDEN_POOLINGS)
     assert all(h.shape == (50, 576) and np.isfinite(h).all() and h.std() > 0 for h in H.values())
-    assert not np.allclose(H[HIDDEN_LAYERS[0]], H[HIDDEN_LAYERS[1]])
+    mid = HIDDEN_LAYERS[1]
+    assert not np.allclose(H[HIDDEN_LAYERS[0], 'mean'], H[mid, 'mean']) and not np.allclose(H[mid, 'mean'], H[mid, 'last'])
+
+def test_shipped_fills_cover_the_protocol_items(tmp_path):
+    from emerflow.enrich import shipped_files, fill_features, FILL_VERSION, _read_shipped_table
+    files = [p for p in shipped_files('generations') if p.name == 'ml-latest-small_smollm2-135m_fill.parquet']
+    if not files: pytest.skip('no shipped fills in this checkout')
+    df, meta = _read_shipped_table(files[0], {'key', 'output'})
+    items, item_type, examples = shipped_items(examples=True)
+    assert meta['kind'] == 'fill' and meta['prompt_version'] == FILL_VERSION and meta['n_items'] == len(items) == len(df)
+    assert meta['examples'] == [str(i) for i in examples.index[:meta['n_shots'] + 1]]  # the most-rated old movies all have tags
+    lazy = _LazyLLM(DEFAULT_LLM)
+    filled = fill_features(items.iloc[:40], item_type, examples, meta['targets'], meta['n_shots'], lazy, max_new_tokens=meta['decoding']['max_new_tokens'],
+                           cache=EnrichCache(tmp_path/'c.sqlite'), show=False)
+    assert not lazy.loaded and set(filled.source) == {'shipped'}
+    assert filled['tags'].notna().mean() > 0.9  # the loop stop keeps answers parseable
