@@ -1,9 +1,9 @@
 """Does each content view help? Cross-validated R² to old items' learned embeddings and cold-start AUC, per view and per stacked fusion.
 
-    python benchmarks/bench_views.py [--dataset ml-latest-small] [--path DIR] [--seeds 0 1 2] [--backbones deepfm widedeep] [--fill]
+    python benchmarks/bench_views.py [--dataset ml-latest-small] [--path DIR] [--seeds 0 1 2] [--backbones deepfm widedeep]
 
-Prints a markdown table (mean over seeds and backbones, and per backbone). `--fill` adds the optional 'llm_fill' view
-(few-shot completion of sparse features, `enrich.fill_features`) and its fusions. Uses the shipped or cached stage-1 outputs;
+Prints a markdown table (mean over seeds and backbones, and per backbone). The 'llm_fill' view (few-shot fills of sparse
+features, `enrich.fill_features`) and its fusions are reported when the dataset has features to fill. Uses the shipped or cached stage-1 outputs;
 views that are missing are computed with the default LLM and encoder (slow on a CPU)."""
 import argparse, time
 import pandas as pd, torch
@@ -20,14 +20,12 @@ def main():
     ap.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     ap.add_argument('--backbones', nargs='+', default=['deepfm', 'widedeep'])
     ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--fill', action='store_true', help="add the optional 'llm_fill' view")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     t0 = time.time()
     ds = load_dataset(a.dataset, a.path); sp, enc = split_dataset(ds), encode(ds)
     old, new = enc.encode_ids('item', sp.old_items), enc.encode_ids('item', sp.emerging_items)
-    views_wanted = VIEWS + (('llm_fill',) if a.fill else ())
-    tables = content_views(ds, enc, torch.cat([old, new]), views_wanted, fill_examples=sp.base['item'].value_counts().index)
+    tables = content_views(ds, enc, torch.cat([old, new]), VIEWS, fill_examples=sp.base['item'].value_counts().index)
     hid = [k for k in tables if k.startswith('llm_hidden')]
     base, test = encode_rows(enc, sp.base), encode_rows(enc, sp.test)
     rows = []
@@ -42,7 +40,7 @@ def main():
             combos = {'features + raw': ['features', 'raw'], 'features + raw + llm_text': ['features', 'raw', 'llm_text'],
                       f'features + raw + llm_hidden (chosen layer)': ['features', 'raw', best],
                       'all views (stacked, chosen layer)': ['features', 'raw', best, 'llm_text']}
-            if a.fill:
+            if 'llm_fill' in tables:
                 combos |= {'features + raw + llm_fill': ['features', 'raw', 'llm_fill'],
                            'features + raw + llm_hidden (chosen) + llm_fill': ['features', 'raw', best, 'llm_fill'],
                            'all views + llm_fill': ['features', 'raw', best, 'llm_text', 'llm_fill']}

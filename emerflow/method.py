@@ -16,12 +16,11 @@ from .meta import MetaRefiner, replay_tasks, meta_train
 from .evaluate import WarmUpMethod, Context, register_method
 
 # %% auto #0
-__all__ = ['VIEWS', 'OPTIONAL_VIEWS', 'content_views', 'EmerFlow', 'EmerFlowMethod', 'EmerFlowNoEnrichment',
-           'EmerFlowNoAlignment', 'EmerFlowNoMeta']
+__all__ = ['VIEWS', 'content_views', 'EmerFlow', 'EmerFlowMethod', 'EmerFlowNoEnrichment', 'EmerFlowNoAlignment',
+           'EmerFlowNoMeta']
 
 # %% ../nbs/12_emerflow.ipynb #a66e2356
-VIEWS = ('raw', 'llm_hidden', 'llm_text')  # the default views
-OPTIONAL_VIEWS = ('llm_fill',)  # offered, measured, not on by default (see the enrichment notebook's diagnostic)
+VIEWS = ('raw', 'llm_hidden', 'llm_text', 'llm_fill')
 
 def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded items that need views
                   views=VIEWS, llm=None, encoder=None, quantization:str='auto',
@@ -31,9 +30,9 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
                   show:bool=False)->dict:
     "Stage-1 views of `items` as tables [n_items + 1, d] indexed by encoded item index."
     from emerflow import enrich
-    unknown = [v for v in views if v not in VIEWS + OPTIONAL_VIEWS]
-    if unknown: raise ValueError(f"unknown views {unknown}; choose from {VIEWS + OPTIONAL_VIEWS}")
-    if 'llm_fill' in views and fill_examples is None: raise ValueError("the 'llm_fill' view needs fill_examples: old item ids, best first")
+    unknown = [v for v in views if v not in VIEWS]
+    if unknown: raise ValueError(f"unknown views {unknown}; choose from {VIEWS}")
+    if 'llm_fill' in views and fill_examples is None: raise ValueError("the 'llm_fill' view needs fill_examples: old item ids, best first (or leave 'llm_fill' out of views)")
     items = torch.unique(torch.as_tensor(items))
     lazy = enrich._as_lazy(llm, quantization, None)  # one LLM for both LLM views, loaded only if something is not cached
     ids = enc.vocabs['item'].decode(items)
@@ -53,8 +52,11 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
         gen = enrich.generate_attributes(feats, ds.item_type, attrs, lazy, show=show)
         texts = [enrich.serialize_item({a: r[a] for a in attrs}) or f'{ds.item_type}' for r in gen.to_dict('records')]
         out['llm_text'] = table(enrich.encode_texts(texts, encoder, show=show))
-    if 'llm_fill' in views:
-        filled = enrich.fill_features(feats, ds.item_type, ds.item_features.loc[list(fill_examples)], llm=lazy, show=show)
+    targets = enrich.sparse_features(ds.item_features.loc[ids]) if 'llm_fill' in views else []
+    if 'llm_fill' in views and not targets:
+        logger.info(f"'llm_fill' left out: no feature of {ds.name} is missing for a fifth of these items, so there is nothing to fill")
+    if targets:
+        filled = enrich.fill_features(feats, ds.item_type, ds.item_features.loc[list(fill_examples)], targets, llm=lazy, show=show)
         targets = [c for c in filled.columns if c not in ('generation', 'n_tokens', 'source')]
         texts = [enrich.serialize_item({t: r[t] for t in targets}) or f'{ds.item_type}' for r in filled.to_dict('records')]
         out['llm_fill'] = table(enrich.encode_texts(texts, encoder, show=show))
