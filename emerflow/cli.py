@@ -25,8 +25,8 @@ def _load_method_modules():
             if e.name != mod: raise  # a real missing dependency, not a stage that does not exist yet
 
 @call_parse
-def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped), ml-100k, ml-1m, synthetic
-        path:str=None, # local folder or .zip for ml-100k / ml-1m (default: cache, then download)
+def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped), ml-100k, ml-1m, drugbank, drugbank-s1, synthetic
+        path:str=None, # local folder or .zip for ml-100k / ml-1m / drugbank (default: cache, then download)
         backbones:Param("backbones to use: deepfm, widedeep", str, nargs='+')=('deepfm',),
         methods:Param("methods to run (default: all registered)", str, nargs='+')=None,
         seeds:Param("random seeds", int, nargs='+')=(0, 1, 2),
