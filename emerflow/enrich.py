@@ -839,9 +839,7 @@ def hidden_states(llm:LLM, texts:Sequence[str], # complete prompt texts
                   pooling:str|Sequence[str]='mean', # 'mean' over real tokens, or 'last' token; a list: several, from one pass
                   batch_size:int=16, show:bool=False)->np.ndarray|dict:
     "Pooled hidden states of one layer for each text, float32 (n, hidden_size); lists of layers or poolings give a dict keyed by layer, pooling or (layer, pooling)."
-    layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
-    pools = list(pooling) if isinstance(pooling, (list, tuple)) else [pooling]
-    if not pools or any(p not in HIDDEN_POOLINGS for p in pools): raise ValueError(f"pooling must be one of {HIDDEN_POOLINGS} (or a list of them), got {pooling!r}")
+    layers, pools = _layers_and_poolings(layer, pooling)
     lis, tok, dev = {l: _layer_index(llm, l) for l in layers}, llm.tokenizer, llm.model.device
     ids = tok(list(texts), add_special_tokens=not llm.has_chat_template)['input_ids']
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
@@ -857,6 +855,13 @@ def hidden_states(llm:LLM, texts:Sequence[str], # complete prompt texts
             pooled = (h*m).sum(1)/m.sum(1).clamp(min=1) if p == 'mean' else h[:, -1]
             o[b] = pooled.cpu().numpy()
     return _keyed(out, layer, pooling)
+
+def _layers_and_poolings(layer, pooling)->tuple[list, list]:
+    "The `layer` and `pooling` arguments as lists (each may be one value or a list), the poolings checked."
+    layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
+    pools = list(pooling) if isinstance(pooling, (list, tuple)) else [pooling]
+    if not pools or any(p not in HIDDEN_POOLINGS for p in pools): raise ValueError(f"pooling must be one of {HIDDEN_POOLINGS} (or a list of them), got {pooling!r}")
+    return layers, pools
 
 def _keyed(out:dict, layer, pooling):
     "Results keyed by (layer, pooling), re-keyed to mirror which of the two arguments were lists."
@@ -907,9 +912,7 @@ def item_hidden_states(items:pd.DataFrame, item_type:str,
     "The LLM's pooled hidden states of each item's prompt (middle layer by default), cached; rows follow `items.index`. Lists of layers or poolings give a dict (see `hidden_states`)."
     feats = _check_items(items)
     lazy, cache = _as_lazy(llm, quantization, device), cache or EnrichCache()
-    layers = list(layer) if isinstance(layer, (list, tuple)) else [layer]
-    pools = list(pooling) if isinstance(pooling, (list, tuple)) else [pooling]
-    if not pools or any(p not in HIDDEN_POOLINGS for p in pools): raise ValueError(f"pooling must be one of {HIDDEN_POOLINGS} (or a list of them), got {pooling!r}")
+    layers, pools = _layers_and_poolings(layer, pooling)
     n_layers = lazy.n_layers
     idx = {l: _layer_index(n_layers, l) for l in layers}
     users = [describe_prompt(item_type, t) for t in feats]
@@ -987,13 +990,13 @@ def shipped_items(dataset:str='ml-latest-small', data_path:str|Path|None=None,
     return ds.item_features.loc[ids], ds.item_type, ds.item_features.loc[sp.base['item'].value_counts().index]
 
 def _build_start(path, default_name:str, dataset:str, data_path, limit, cache, quantization):
-    "What both builders start from: the output path, the items, a resumable work cache beside the output, the lazy default LLM, the start time."
+    "What the builders start from: the output path, the items, their type, the old items as examples, a resumable work cache beside the output, the lazy default LLM, the start time."
     path = Path(path) if path is not None else assets_path('enrich', default_name)
     path.parent.mkdir(parents=True, exist_ok=True)
-    items, item_type = shipped_items(dataset, data_path)
+    items, item_type, examples = shipped_items(dataset, data_path, examples=True)
     if limit: items = items.iloc[:limit]
     work = EnrichCache(cache if cache is not None else path.with_suffix('.work.sqlite'))
-    return path, items, item_type, work, _LazyLLM(DEFAULT_LLM, quantization), time.time()
+    return path, items, item_type, examples, work, _LazyLLM(DEFAULT_LLM, quantization), time.time()
 
 def _write_shipped(df:pd.DataFrame, meta:dict, path:Path)->Path:
     "Write a shipped Parquet file with its metadata, atomically."
@@ -1025,7 +1028,7 @@ def build_shipped_generations(path:str|Path|None=None, # output Parquet file; de
                               cache:str|Path|None=None, # resumable work file; default: beside the output
                               show:bool=True, dataset:str='ml-latest-small', data_path:str|Path|None=None)->Path:
     "Regenerate the shipped generations for `shipped_items(dataset)` with the default LLM and write them with metadata."
-    path, items, item_type, work, lazy, t0 = _build_start(path, f'{dataset}_smollm2-135m.parquet', dataset, data_path, limit, cache, quantization)
+    path, items, item_type, _, work, lazy, t0 = _build_start(path, f'{dataset}_smollm2-135m.parquet', dataset, data_path, limit, cache, quantization)
     feats = list(items.columns)
     attrs = discover_attributes(item_type, feats, lazy, cache=work, use_shipped=False)
     gen = generate_attributes(items, item_type, attrs, lazy, max_new_tokens=max_new_tokens, batch_size=batch_size,
@@ -1051,14 +1054,12 @@ def build_shipped_fills(path:str|Path|None=None, # output Parquet file; default:
                         dataset:str='ml-latest-small', data_path:str|Path|None=None)->Path:
     "Fill the sparse features of `shipped_items(dataset)` with the default LLM (`fill_features`, old items as examples) and write them with metadata."
     if path is not None and not Path(path).name.endswith('_fill.parquet'): raise ValueError(f"fill files must end in _fill.parquet, got {Path(path).name}")
-    path = Path(path) if path is not None else assets_path('enrich', f'{dataset}_smollm2-135m_fill.parquet')
-    _, _, examples = shipped_items(dataset, data_path, examples=True)
-    path, items, item_type, work, lazy, t0 = _build_start(path, path.name, dataset, data_path, limit, cache, quantization)
+    path, items, item_type, examples, work, lazy, t0 = _build_start(path, f'{dataset}_smollm2-135m_fill.parquet', dataset, data_path, limit, cache, quantization)
     targets = sparse_features(items)
     fill_features(items, item_type, examples, targets, n_shots, lazy, max_new_tokens=max_new_tokens, batch_size=batch_size, cache=work, use_shipped=False, show=show)
     # the keys are recomputed exactly as the pipeline does, so lookups match
-    dec = _decoding(max_new_tokens, 1.0, True, True)
-    reqs = _fill_requests(items, item_type, targets, fill_shots(examples, item_type, targets, n_shots), n_shots)
+    dec, shots = _decoding(max_new_tokens, 1.0, True, True), fill_shots(examples, item_type, targets, n_shots)
+    reqs = _fill_requests(items, item_type, targets, shots, n_shots)
     keys = [generation_key(lazy.name, FILL_VERSION, r, dec) for r in reqs]
     stored = work.get_generations(keys)
     if len(stored) != len(keys): raise RuntimeError(f"{len(keys) - len(stored)} fills are missing from {work.path}")
@@ -1066,7 +1067,7 @@ def build_shipped_fills(path:str|Path|None=None, # output Parquet file; default:
                        'output': [stored[k][0] for k in keys], 'n_tokens': [int(stored[k][1]) for k in keys]})
     made = json.loads(work.db.execute("SELECT settings FROM generations WHERE key = ?", (keys[0],)).fetchone()[0])
     meta = _provenance(lazy, made, _compute_seconds(work, 'generations', keys, t0)) | dict(kind='fill', prompt_version=FILL_VERSION, decoding=dec, targets=targets,
-            n_shots=n_shots, examples=[str(i) for i, *_ in fill_shots(examples, item_type, targets, n_shots)], item_type=item_type, dataset=dataset, n_items=len(items))
+            n_shots=n_shots, examples=[str(i) for i, *_ in shots], item_type=item_type, dataset=dataset, n_items=len(items))
     _write_shipped(df, meta, path)
     _SHIPPED_INDEX.pop(path, None)
     return path
@@ -1077,7 +1078,7 @@ def build_shipped_hidden(path:str|Path|None=None, # output Parquet file; default
                          dataset:str='ml-latest-small', data_path:str|Path|None=None)->Path:
     "Compute the default LLM's hidden states of `shipped_items(dataset)` at `layers` × `poolings` and write them (float16) with metadata."
     if path is not None and not Path(path).name.endswith('_hidden.parquet'): raise ValueError(f"hidden-state files must end in _hidden.parquet, got {Path(path).name}")
-    path, items, item_type, work, lazy, t0 = _build_start(path, f'{dataset}_smollm2-135m_hidden.parquet', dataset, data_path, limit, cache, quantization)
+    path, items, item_type, _, work, lazy, t0 = _build_start(path, f'{dataset}_smollm2-135m_hidden.parquet', dataset, data_path, limit, cache, quantization)
     H = item_hidden_states(items, item_type, lazy, layer=list(layers), pooling=list(poolings), batch_size=batch_size, cache=work, use_shipped=False, show=show)
     n = lazy.n_layers
     users = [describe_prompt(item_type, t) for t in _check_items(items)]

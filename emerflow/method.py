@@ -40,6 +40,8 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
     out = {}
     def table(vecs):
         t = torch.zeros(enc.n_items + 1, vecs.shape[1]); t[items] = torch.as_tensor(vecs, dtype=torch.float32); return t
+    def generated_table(rows:pd.DataFrame, cols):  # the LLM's text alone, as `name: content` lines (the item type when it wrote nothing usable)
+        return table(enrich.encode_texts([enrich.serialize_item({c: r[c] for c in cols}) or ds.item_type for r in rows.to_dict('records')], encoder, show=show))
     if 'raw' in views: out['raw'] = table(enrich.encode_texts(enrich.item_texts(feats), encoder, show=show))
     if 'llm_hidden' in views:
         layers = list(enrich.HIDDEN_LAYERS if hidden_layers is None else hidden_layers)
@@ -49,17 +51,13 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
         else: out.update({f'llm_hidden@{enrich._layer_index(lazy.n_layers, l)}' + ('' if p == 'mean' else f':{p}'): table(h) for (l, p), h in H.items()})
     if 'llm_text' in views:
         attrs = enrich.discover_attributes(ds.item_type, list(feats.columns), lazy)
-        gen = enrich.generate_attributes(feats, ds.item_type, attrs, lazy, show=show)
-        texts = [enrich.serialize_item({a: r[a] for a in attrs}) or f'{ds.item_type}' for r in gen.to_dict('records')]
-        out['llm_text'] = table(enrich.encode_texts(texts, encoder, show=show))
-    targets = enrich.sparse_features(ds.item_features.loc[ids]) if 'llm_fill' in views else []
+        out['llm_text'] = generated_table(enrich.generate_attributes(feats, ds.item_type, attrs, lazy, show=show), attrs)
+    targets = enrich.sparse_features(feats) if 'llm_fill' in views else []
     if 'llm_fill' in views and not targets:
         logger.info(f"'llm_fill' left out: no feature of {ds.name} is missing for a fifth of these items, so there is nothing to fill")
     if targets:
         filled = enrich.fill_features(feats, ds.item_type, ds.item_features.loc[list(fill_examples)], targets, llm=lazy, show=show)
-        targets = [c for c in filled.columns if c not in ('generation', 'n_tokens', 'source')]
-        texts = [enrich.serialize_item({t: r[t] for t in targets}) or f'{ds.item_type}' for r in filled.to_dict('records')]
-        out['llm_fill'] = table(enrich.encode_texts(texts, encoder, show=show))
+        out['llm_fill'] = generated_table(filled, targets)
     return out
 
 # %% ../nbs/12_emerflow.ipynb #1d71526e
@@ -188,10 +186,11 @@ class EmerFlowMethod(WarmUpMethod):
     def _views(self, ctx:Context):
         if not self.use_align: return None
         items = torch.cat([ctx.old_rows, ctx.emerging_rows])
-        key = (ctx.dataset.name, ctx.enc.n_items, tuple(self.views), str(self.llm), str(self.encoder), self.quantization)
+        popular = tuple(ctx.split.base['item'].value_counts().index)  # old items, best known first: the worked examples of 'llm_fill'
+        # the split decides which items need views and which are examples, so it is part of the key
+        key = (ctx.dataset.name, tuple(items.tolist()), popular, tuple(self.views), str(self.llm), str(self.encoder), self.quantization)
         if key not in _VIEW_CACHE:
             _VIEW_CACHE.clear()  # one dataset's views at a time: they can be large
-            popular = ctx.split.base['item'].value_counts().index  # old items, best known first: the worked examples of 'llm_fill'
             _VIEW_CACHE[key] = content_views(ctx.dataset, ctx.enc, items, self.views, self.llm, self.encoder, self.quantization,
                                              fill_examples=popular, show=ctx.show)
         return ItemViews(_VIEW_CACHE[key], model=ctx.model)
