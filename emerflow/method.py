@@ -180,10 +180,35 @@ class EmerFlowMethod(WarmUpMethod):
     views = VIEWS
     use_align = use_meta = True
     def __init__(self, views=None, llm=None, encoder=None, quantization:str='auto', steps:int=5, meta_epochs:int=30):
+        from emerflow.enrich import QUANTIZATIONS
         if views is not None: self.views = tuple(views)
+        unknown = [v for v in self.views if v not in VIEWS]
+        if unknown: raise ValueError(f"unknown views {unknown}; choose from {VIEWS}")
+        # checked here: a fully cached run never loads the LLM, so a bad precision would otherwise be accepted and ignored
+        if quantization not in QUANTIZATIONS: raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
         self.llm, self.encoder, self.quantization, self.steps, self.meta_epochs = llm, encoder, quantization, steps, meta_epochs
 
+    def settings(self)->dict:
+        "What this method's numbers depend on besides the harness's settings: views, models and the LLM's precision (resolved, not 'auto'), refiner."
+        from emerflow import enrich
+        s = dict(use_align=self.use_align, use_meta=self.use_meta, steps=self.steps, meta_epochs=self.meta_epochs)
+        if not self.use_align: return s  # no content: neither model is used
+        s.update(views=list(self.views), encoder=enrich.encoder_name(self.encoder))
+        if any(v.startswith('llm_') for v in self.views):
+            lazy = enrich._LazyLLM(self.llm, self.quantization)  # reads the model's config only; an unknown model fails here, by name
+            s.update(llm=lazy.name, precision=lazy.precision)
+        return s
+
+    def preflight(self, ctx:Context):
+        "Compute the content views before any training: an unusable LLM, encoder or cache fails now, not after pretraining."
+        self._tables(ctx)
+
     def _views(self, ctx:Context):
+        if not self.use_align: return None
+        return ItemViews(self._tables(ctx), model=ctx.model)
+
+    def _tables(self, ctx:Context)->dict|None:
+        "The stage-1 tables of the split's old and emerging items, computed once per dataset, split and models."
         if not self.use_align: return None
         items = torch.cat([ctx.old_rows, ctx.emerging_rows])
         popular = tuple(ctx.split.base['item'].value_counts().index)  # old items, best known first: the worked examples of 'llm_fill'
@@ -193,7 +218,7 @@ class EmerFlowMethod(WarmUpMethod):
             _VIEW_CACHE.clear()  # one dataset's views at a time: they can be large
             _VIEW_CACHE[key] = content_views(ctx.dataset, ctx.enc, items, self.views, self.llm, self.encoder, self.quantization,
                                              fill_examples=popular, show=ctx.show)
-        return ItemViews(_VIEW_CACHE[key], model=ctx.model)
+        return _VIEW_CACHE[key]
 
     def fit(self, ctx:Context):
         self.ef = EmerFlow(ctx.model, ctx.enc, self._views(ctx), self.use_align, self.use_meta, self.steps, self.meta_epochs, ctx.seed)
