@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_backbone.ipynb #80239958
 from __future__ import annotations
-import copy
+import copy, json, os, tempfile
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -16,9 +16,9 @@ from .core import logger, seed_everything, progress
 from .data import EncodedData, FieldSpec
 
 # %% auto #0
-__all__ = ['BACKBONES', 'FieldEmbedder', 'mlp', 'CTRBackbone', 'DeepFM', 'WideDeep', 'make_backbone', 'encode_rows',
-           'iterate_batches', 'train_epochs', 'bce_loss', 'predict', 'validation_loss', 'pretrain', 'item_row_lookup',
-           'finetune_item_embeddings', 'save_backbone', 'load_backbone']
+__all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'FieldEmbedder', 'mlp', 'CTRBackbone', 'DeepFM', 'WideDeep', 'canonical_backbone',
+           'make_backbone', 'encode_rows', 'iterate_batches', 'train_epochs', 'bce_loss', 'predict', 'validation_loss',
+           'pretrain', 'item_row_lookup', 'finetune_item_embeddings', 'atomic_write', 'save_backbone', 'load_backbone']
 
 # %% ../nbs/03_backbone.ipynb #4a42eb49
 class FieldEmbedder(nn.Module):
@@ -120,11 +120,15 @@ class WideDeep(CTRBackbone):
 
 BACKBONES = {'deepfm': DeepFM, 'widedeep': WideDeep}
 
-def make_backbone(name:str, enc:EncodedData, **kw)->CTRBackbone:
-    "A backbone by name: 'deepfm' or 'widedeep'."
-    key = name.lower().replace('&', '').replace('_', '').replace('-', '')
+def canonical_backbone(name:str)->str:
+    "The registered key of a backbone name in any spelling `make_backbone` accepts: 'DeepFM', 'deep-fm' -> 'deepfm'; 'Wide&Deep' -> 'widedeep'."
+    key = name.lower().replace('&', '').replace('_', '').replace('-', '') if isinstance(name, str) else None
     if key not in BACKBONES: raise ValueError(f"unknown backbone {name!r}; choose from {list(BACKBONES)}")
-    return BACKBONES[key](enc, **kw)
+    return key
+
+def make_backbone(name:str, enc:EncodedData, **kw)->CTRBackbone:
+    "A backbone by name: 'deepfm' or 'widedeep' (any spelling `canonical_backbone` accepts)."
+    return BACKBONES[canonical_backbone(name)](enc, **kw)
 
 # %% ../nbs/03_backbone.ipynb #62dc7fbb
 def encode_rows(enc:EncodedData, df:pd.DataFrame)->dict:
@@ -229,20 +233,50 @@ def finetune_item_embeddings(model:CTRBackbone, enc:EncodedData, df:pd.DataFrame
     return rows
 
 # %% ../nbs/03_backbone.ipynb #32099395
-def save_backbone(model:CTRBackbone, path:str|Path):
-    "Save architecture, configuration, fields and weights to `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({'arch': model.arch, 'config': model.config, 'fields': [asdict(f) for f in model.embedder.fields],
-                'state_dict': model.state_dict()}, path)
+CHECKPOINT_FORMAT = 'emerflow-backbone-1'
 
-def load_backbone(path:str|Path, enc:EncodedData)->CTRBackbone:
-    "Load a backbone saved by `save_backbone`, checking that its fields match `enc`."
-    ck = torch.load(path, map_location='cpu', weights_only=False)
-    if not isinstance(ck, dict) or 'arch' not in ck: raise ValueError(f"{path} is not an emerflow backbone checkpoint")
+def atomic_write(path:str|Path, write):
+    "Call `write(tmp)` on a temporary file beside `path`, then move it over `path` in one step: no reader ever sees half a file."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
+    try:
+        write(tmp); os.chmod(tmp, 0o644); os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True); raise
+
+def _json_key(obj)->str: return json.dumps(obj, sort_keys=True)
+
+def save_backbone(model:CTRBackbone, path:str|Path, meta:dict|None=None):
+    "Save architecture, configuration, fields, weights and the JSON-able `meta` to `path` (safetensors, written atomically)."
+    import safetensors.torch
+    header = json.dumps({'format': CHECKPOINT_FORMAT, 'arch': model.arch, 'config': model.config,
+                         'fields': [asdict(f) for f in model.embedder.fields], 'meta': meta})
+    tensors = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    atomic_write(path, lambda tmp: safetensors.torch.save_file(tensors, tmp, metadata={'emerflow': header}))
+
+def load_backbone(path:str|Path, enc:EncodedData, meta:dict|None=None)->CTRBackbone:
+    "Load a backbone saved by `save_backbone`, checking its fields against `enc` and, if given, its recorded `meta`; no code in the file can run."
+    from safetensors import safe_open
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path} does not exist")
+    try:
+        with safe_open(str(path), framework='pt') as f:
+            ck = json.loads((f.metadata() or {}).get('emerflow', 'null'))
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e:  # safetensors refuses anything that is not its format: pickles, torch.save files, truncated files
+        raise ValueError(f"{path} is not a readable emerflow backbone checkpoint ({type(e).__name__}: {e})") from e
+    if not isinstance(ck, dict) or ck.get('format') != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a readable emerflow backbone checkpoint (no {CHECKPOINT_FORMAT} header)")
     saved, now = ck['fields'], [asdict(f) for f in enc.fields]
     if saved != now:
         diff = [(a, b) for a, b in zip(saved, now) if a != b] or [(saved, now)]
         raise ValueError(f"{path} was trained on other fields; first difference: saved {diff[0][0]} vs now {diff[0][1]}")
+    if meta is not None and _json_key(ck.get('meta')) != _json_key(meta):
+        was = ck.get('meta') if isinstance(ck.get('meta'), dict) else {}
+        differ = sorted(k for k in set(was) | set(meta) if _json_key(was.get(k)) != _json_key(meta.get(k)))
+        raise ValueError(f"{path} was pretrained with other settings (they differ in {differ})")
     model = make_backbone(ck['arch'], enc, **ck['config'])
-    model.load_state_dict(ck['state_dict']); model.eval()
+    try: model.load_state_dict(tensors)
+    except RuntimeError as e: raise ValueError(f"{path} does not hold the weights of its {ck['arch']} backbone: {e}") from e
+    model.eval()
     return model

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_evaluate.ipynb #388108c5
 from __future__ import annotations
-import copy, json, time, os
+import copy, time
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -13,12 +13,15 @@ import torch
 from .core import logger, seed_everything, progress
 from .data import RecDataset, EncodedData, encode
 from .protocol import EmergingSplit, split_dataset, WARM_PHASES, PHASES
-from .backbone import CTRBackbone, make_backbone, pretrain, predict, encode_rows, finetune_item_embeddings, save_backbone, load_backbone
+from .backbone import (CTRBackbone, make_backbone, canonical_backbone, pretrain, predict, encode_rows, finetune_item_embeddings,
+                               save_backbone, load_backbone)
+from .runs import (RECORD_KEYS, RunFolder, data_fingerprint, pretrain_provenance, method_provenance, run_provenance,
+                           digest, reusable)
 
 # %% auto #0
-__all__ = ['METHODS', 'RECORD_KEYS', 'average_ranks', 'roc_auc', 'f1_at_mean', 'log_loss', 'score_all', 'TrainConfig', 'Context',
-           'WarmUpMethod', 'BaseMethod', 'register_method', 'make_method', 'run_method', 'run_experiment', 'summarize',
-           'plot_auc']
+__all__ = ['METHODS', 'average_ranks', 'roc_auc', 'f1_at_mean', 'log_loss', 'score_all', 'TrainConfig', 'Context', 'WarmUpMethod',
+           'BaseMethod', 'register_method', 'make_method', 'run_method', 'run_experiment', 'summarize', 'plot_auc',
+           'RECORD_KEYS']
 
 # %% ../nbs/04_evaluate.ipynb #1f5cfe12
 def _check_scores(labels, scores):
@@ -108,6 +111,11 @@ class WarmUpMethod:
         finetune_item_embeddings(ctx.model, ctx.enc, rows, ctx.config.warm_epochs, ctx.config.batch_size,
                                  ctx.config.lr, ctx.config.weight_decay, ctx.generator)
     def predict(self, ctx:Context, data:dict)->np.ndarray: return predict(ctx.model, data)
+    def settings(self)->dict:
+        "The method's own options that change its numbers, JSON-able: part of each run's key. Override when the method has options."
+        return {}
+    def preflight(self, ctx:Context):
+        "Check, before any training, that the method can run; raise a clear error if not. `ctx.model` is None here."
     def __repr__(self): return f"{type(self).__name__}(name={self.name!r})"
 
 class BaseMethod(WarmUpMethod):
@@ -129,7 +137,7 @@ def make_method(spec)->WarmUpMethod:
     raise ValueError(f"unknown method {spec!r}; registered: {sorted(METHODS)}")
 
 # %% ../nbs/04_evaluate.ipynb #b68e1d8f
-RECORD_KEYS = ('dataset', 'backbone', 'method', 'seed', 'phase', 'auc', 'f1', 'logloss')
+_all_ = ['RECORD_KEYS']  # the record format lives with the results file, in `runs`
 
 def run_method(method:WarmUpMethod, ctx:Context, pretrained:CTRBackbone)->list:
     "Cold start, then warm-a/b/c, scoring `test` before each update; one record per phase."
@@ -142,59 +150,80 @@ def run_method(method:WarmUpMethod, ctx:Context, pretrained:CTRBackbone)->list:
     for i, phase in enumerate(PHASES):
         probs = method.predict(ctx, test)
         records.append({'dataset': ctx.dataset.name, 'backbone': ctx.backbone_name, 'method': method.name,
-                        'seed': ctx.seed, 'phase': phase, **score_all(labels, probs)})
+                        'seed': int(ctx.seed), 'phase': phase, **score_all(labels, probs)})
         if i < len(WARM_PHASES): method.warm_up(ctx, getattr(ctx.split, WARM_PHASES[i]), WARM_PHASES[i])
     return records
 
 # %% ../nbs/04_evaluate.ipynb #a90802f2
-def _write_json(path:Path, obj):
-    tmp = path.with_suffix('.tmp'); tmp.write_text(json.dumps(obj, indent=1)); tmp.replace(path)  # never a half-written file
-
-def _read_records(path:Path)->list:
-    if not path.exists(): return []
-    try: recs = json.loads(path.read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{path} is not valid JSON ({e}); move it away to start afresh") from e
-    if not isinstance(recs, list) or any(not isinstance(r, dict) or set(RECORD_KEYS) - set(r) for r in recs):
-        raise ValueError(f"{path} does not hold emerflow result records (keys {RECORD_KEYS})")
-    return recs
+def _grid(backbones, methods, seeds)->tuple:
+    "Canonical backbones, method prototypes and seeds; refuses unknown backbones and repeats before any work."
+    one = lambda x, kinds: (x,) if isinstance(x, kinds) else tuple(x)
+    backbones, methods, seeds = one(backbones, str), one(methods, (str, type, WarmUpMethod)), one(seeds, (int, np.integer))
+    if not backbones or not methods or not seeds: raise ValueError("need at least one backbone, method and seed")
+    canon = {}
+    for b in backbones:
+        c = canonical_backbone(b)
+        if c in canon: raise ValueError(f"backbones {canon[c]!r} and {b!r} are the same model ({c}); give each backbone once")
+        canon[c] = b
+    for i, s in enumerate(seeds):
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer)) or s < 0: raise ValueError(f"seeds must be non-negative integers, got {s!r}")
+        if s in seeds[:i]: raise ValueError(f"seed {s} is given twice; a repeated seed would be averaged as if it were another (± 0): give each seed once")
+    protos, names = [make_method(m) for m in methods], set()
+    for p in protos:
+        if p.name in names: raise ValueError(f"two of the methods are named {p.name}; records and tables tell methods apart by name: give each once")
+        names.add(p.name)
+    return list(canon), protos, [int(s) for s in seeds]
 
 def run_experiment(dataset:RecDataset, backbones=('deepfm',), methods=('base',), seeds=(0, 1, 2),
                    n_old:int|None=None, k:int|None=None, config:TrainConfig|None=None,
                    out_dir:str|Path|None=None, show:bool=True)->pd.DataFrame:
-    "Run every method on every backbone and seed; return (and save to `out_dir`) the per-phase records."
+    "Run every method on every backbone and seed; return the per-phase records of exactly these runs (saved to `out_dir`, reused from it)."
     config = config or TrainConfig()
-    split, enc = split_dataset(dataset, n_old, k), encode(dataset)
-    out = Path(out_dir) if out_dir is not None else None
-    if out is not None: out.mkdir(parents=True, exist_ok=True)
-    records = _read_records(out/'results.json') if out else []
-    timings = json.loads((out/'timings.json').read_text()) if out and (out/'timings.json').exists() else []
-    done = {(r['dataset'], r['backbone'], r['method'], r['seed']) for r in records}
-    protos = [make_method(m) for m in methods]
-    jobs = [(b, s) for b in backbones for s in seeds]
-    for b, s in progress(jobs, show, comment='backbones x seeds'):
-        todo = [m for m in protos if (dataset.name, b, m.name, s) not in done]
-        if not todo: continue
+    backbones, protos, seeds = _grid(backbones, methods, seeds)
+    split = split_dataset(dataset, n_old, k).check_scorable()
+    enc = encode(dataset)
+    folder = RunFolder(out_dir).check_writable() if out_dir is not None else None
+    fp = data_fingerprint(dataset)
+    meths = [(p, method_provenance(p)) for p in protos]
+    jobs = []  # (backbone, seed, pretraining provenance, [(method, key, provenance)])
+    for b in backbones:
+        for s in seeds:
+            pre = pretrain_provenance(dataset, split, config, b, s, fp)
+            jobs.append((b, s, pre, [(p, digest(rp), rp) for p, mp in meths for rp in [run_provenance(pre, mp)]]))
+    wanted = {key: prov for *_, runs in jobs for _, key, prov in runs}
+    done = reusable(folder.read_records(), wanted, folder.records_path) if folder else {}
+    for p in dict.fromkeys(p for *_, runs in jobs for p, key, _ in runs if key not in done):
+        p.preflight(Context(dataset, enc, split, backbones[0], seeds[0], config))
+    records = []
+    for b, s, pre, runs in progress(jobs, show, comment='backbones x seeds'):
+        if all(key in done for _, key, _ in runs):
+            records += [r for _, key, _ in runs for r in done[key]]; continue
         ctx = Context(dataset, enc, split, b, s, config, show=False)
-        t0 = time.time(); pretrained, trained = _pretrained(ctx, out)
-        if trained:  # a backbone loaded from `out_dir` took no training time
-            timings.append({'dataset': dataset.name, 'backbone': b, 'method': '(pretrain)', 'seed': s, 'seconds': round(time.time() - t0, 2)})
-        for proto in todo:
+        t0 = time.time(); pretrained, trained = _pretrained(ctx, folder, pre)
+        if trained and folder:  # a backbone loaded from `out_dir` took no training time
+            folder.merge_timings([{'dataset': dataset.name, 'backbone': b, 'method': '(pretrain)', 'seed': s, 'seconds': round(time.time() - t0, 2), 'run': digest(pre)}])
+        for proto, key, prov in runs:
+            if key in done: records += done[key]; continue
             t0 = time.time()
-            records += run_method(make_method(proto), ctx, pretrained)
-            timings.append({'dataset': dataset.name, 'backbone': b, 'method': proto.name, 'seed': s, 'seconds': round(time.time() - t0, 2)})
-            if out is not None: _write_json(out/'results.json', records); _write_json(out/'timings.json', timings)
+            new = [{**r, 'run': key, 'provenance': prov} for r in run_method(make_method(proto), ctx, pretrained)]
+            records += new
+            if folder:
+                folder.merge_records(new)
+                folder.merge_timings([{'dataset': dataset.name, 'backbone': b, 'method': proto.name, 'seed': s, 'seconds': round(time.time() - t0, 2), 'run': key}])
     return pd.DataFrame(records, columns=list(RECORD_KEYS))
 
-def _pretrained(ctx:Context, out:Path|None)->tuple[CTRBackbone, bool]:
-    "The backbone pretrained on `base` for this (backbone, seed), loaded from `out` when saved there; and whether it was trained now."
-    path = out/'backbones'/f'{ctx.dataset.name}-{ctx.backbone_name}-seed{ctx.seed}.pt' if out is not None else None
-    if path is not None and path.exists(): return load_backbone(path, ctx.enc), False
+def _pretrained(ctx:Context, folder:RunFolder|None, pre:dict)->tuple[CTRBackbone, bool]:
+    "The backbone pretrained on `base` for this provenance, loaded from `folder` when saved there with the same key; and whether it was trained now."
+    path = folder.checkpoint(pre) if folder is not None else None
+    if path is not None and path.exists():
+        try: return load_backbone(path, ctx.enc, meta=pre), False
+        except ValueError as e: logger.warning(f"{e}. Not loading it: pretraining this backbone again and saving it over {path.name} (retrain)")
     seed_everything(ctx.seed)
     c = ctx.config
     model = make_backbone(ctx.backbone_name, ctx.enc, dim=c.embed_dim, mlp_dims=c.mlp_dims, dropout=c.dropout)
     pretrain(model, ctx.enc, ctx.split.base, c.pretrain_max_epochs, c.pretrain_patience, c.pretrain_valid_frac,
              c.batch_size, c.lr, c.weight_decay, ctx.seed, show=False)
-    if path is not None: save_backbone(model, path)
+    if path is not None: save_backbone(model, path, meta=pre)
     return model, True
 
 # %% ../nbs/04_evaluate.ipynb #d0c5219c

@@ -40,6 +40,14 @@ class EmergingSplit:
     @property
     def meta(self)->list: return [self.meta_a, self.meta_b, self.meta_c, self.meta_d]
 
+    def check_scorable(self)->EmergingSplit:
+        "Raise unless `test` has rows of both labels: AUC, the papers' metric, is undefined otherwise."
+        y = self.test['label']
+        if y.nunique() < 2:
+            raise ValueError(f"the {len(y)} test rows of this split (N={self.n_old}, K={self.k}) all have label {int(y.iloc[0])}; "
+                             "AUC needs both positive and negative rows: change n_old, k or the emerging items")
+        return self
+
     def sizes(self)->pd.DataFrame:
         "Rows, items and positive rate of every part."
         return pd.DataFrame([{'part': n, 'rows': len(d), 'items': d['item'].nunique(),
@@ -60,6 +68,21 @@ def order_within_items(interactions:pd.DataFrame)->pd.DataFrame:
     df['count'] = df.groupby('item', sort=False)['item'].transform('size').to_numpy()
     return df
 
+def _check_int(name:str, v):
+    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer, got {v!r}")
+    return int(v)
+
+def _unusable_listed(df:pd.DataFrame, listed:list, k:int)->str:
+    "Why none of the listed emerging items can be used: which are not in the interactions, which have too few rows."
+    counts = df.drop_duplicates('item').set_index('item')['count']
+    unknown = [i for i in listed if i not in counts.index]
+    few = [(i, int(counts[i])) for i in listed if i in counts.index and counts[i] < 3 * k]
+    why = []
+    if unknown: why.append(f"{len(unknown)} are not in the interactions (e.g. {unknown[:5]})")
+    if few: why.append(f"{len(few)} have fewer than 3k={3*k} rows (e.g. {', '.join(f'{i!r}: {n}' for i, n in few[:5])}); lower k")
+    return f"no item of emerging_items can be used: of the {len(listed)} listed, " + '; '.join(why)
+
 def emerging_split(interactions:pd.DataFrame, # columns user, item, label, timestamp
                    n_old:int, # items with more than n_old interactions are old
                    k:int, # interactions per warm phase; emerging items have between 3k and n_old
@@ -67,6 +90,7 @@ def emerging_split(interactions:pd.DataFrame, # columns user, item, label, times
                   )->EmergingSplit:
     "Split interactions into base / warm_a / warm_b / warm_c / test and meta quarters, as in CVAR and EmerG."
     given = emerging_items is not None
+    n_old, k = _check_int('n_old', n_old), _check_int('k', k)
     if k < 1 or n_old < (0 if given else 3 * k):
         raise ValueError(f"need k >= 1 and {'n_old >= 0' if given else 'n_old >= 3k'}; got n_old={n_old}, k={k}")
     missing = [c for c in INTERACTION_COLUMNS if c not in interactions.columns]
@@ -74,14 +98,20 @@ def emerging_split(interactions:pd.DataFrame, # columns user, item, label, times
     df = order_within_items(interactions)
     cnt, pos = df['count'].to_numpy(), df['position'].to_numpy()
     if given:
-        listed = df['item'].isin(list(emerging_items)).to_numpy()
-        old, emerging = ~listed & (cnt > n_old), listed & (cnt >= 3 * k)
+        listed = list(dict.fromkeys(emerging_items))
+        mask = df['item'].isin(listed).to_numpy()
+        old, emerging = ~mask & (cnt > n_old), mask & (cnt >= 3 * k)
         if not old.any(): raise ValueError(f"no item outside emerging_items has more than n_old={n_old} interactions; lower n_old")
-        if not emerging.any(): raise ValueError(f"no item of emerging_items has at least 3k={3*k} interactions; lower k")
+        if not emerging.any(): raise ValueError(_unusable_listed(df, listed, k))
     else:
         old, emerging = cnt > n_old, (cnt >= 3 * k) & (cnt <= n_old)
         if not old.any(): raise ValueError(f"no item has more than n_old={n_old} interactions; lower n_old")
         if not emerging.any(): raise ValueError(f"no item has between 3k={3*k} and n_old={n_old} interactions; change n_old or k")
+    test = emerging & (pos >= 3 * k)
+    if not test.any():
+        raise ValueError(f"the split has no test rows: none of its {len(np.unique(df.loc[emerging, 'item']))} emerging items has more than "
+                         f"3k={3*k} rows, so nothing is left to score after the warm phases; "
+                         + ("lower k" if given else f"raise n_old above 3k or lower k (n_old={n_old}, k={k})"))
     cols = list(interactions.columns)
     part = lambda mask: df.loc[mask, cols].reset_index(drop=True)
     quarter = cnt // 4
@@ -89,7 +119,7 @@ def emerging_split(interactions:pd.DataFrame, # columns user, item, label, times
     return EmergingSplit(
         n_old, k, base=part(old),
         warm_a=part(emerging & (pos < k)), warm_b=part(emerging & (pos >= k) & (pos < 2 * k)),
-        warm_c=part(emerging & (pos >= 2 * k) & (pos < 3 * k)), test=part(emerging & (pos >= 3 * k)),
+        warm_c=part(emerging & (pos >= 2 * k) & (pos < 3 * k)), test=part(test),
         meta_a=meta[0], meta_b=meta[1], meta_c=meta[2], meta_d=meta[3],
         old_items=np.unique(df.loc[old, 'item'].to_numpy()), emerging_items=np.unique(df.loc[emerging, 'item'].to_numpy()))
 
