@@ -11,6 +11,7 @@ import torch
 from .core import logger
 from .data import load_dataset, DATASET_LOADERS
 from .evaluate import run_experiment, summarize, plot_auc, METHODS, TrainConfig
+from .enrich import QUANTIZATIONS, CacheError
 
 # %% auto #0
 __all__ = ['run', 'main']
@@ -41,14 +42,18 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
        ):
     "Run the emerging-item benchmark and write results.json, summary tables and auc.png to `out`."
     _load_method_modules()
-    if threads: torch.set_num_threads(threads)
     methods = list(methods) if methods else list(METHODS)
     unknown = [m for m in methods if m not in METHODS]
     if unknown: raise ValueError(f"unknown methods {unknown}; available: {sorted(METHODS)}")
+    # every option is checked before the data is loaded, let alone a model trained
+    if threads < 0: raise ValueError(f"--threads must be 0 (torch's default) or a positive number, got {threads}")
+    if quantization not in QUANTIZATIONS: raise ValueError(f"--quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
+    protos = [_method(m, llm, encoder, quantization) for m in methods]
+    if threads: torch.set_num_threads(threads)
     ds = load_dataset(dataset, path)
     out = Path(out or Path('runs')/dataset)
     logger.info(f"{ds}; methods {methods}; backbones {list(backbones)}; seeds {list(seeds)}; writing to {out}")
-    res = run_experiment(ds, tuple(backbones), [_method(m, llm, encoder, quantization) for m in methods], tuple(seeds), n_old, k,
+    res = run_experiment(ds, tuple(backbones), protos, tuple(seeds), n_old, k,
                          TrainConfig(), out, show=not quiet)
     table = summarize(res)
     table.to_csv(out/'summary.csv')
@@ -79,8 +84,8 @@ def main(argv:list|None=None):
     args = anno_parser(fn, prog=f'emerflow {argv[0]}').parse_args(argv[1:])
     params = inspect.signature(fn).parameters  # anno_parser adds --pdb and --xtra, which `run` does not take
     try: fn(**{k: v for k, v in vars(args).items() if k in params})
-    except (ValueError, KeyError, FileNotFoundError, ConnectionError) as e:
-        # a bad option or bad data: say what is wrong, without a traceback
-        print(f"emerflow {argv[0]}: error: {e}", file=sys.stderr)
+    except (ValueError, KeyError, OSError, ImportError, CacheError) as e:
+        # a bad option, bad data, a model, file or package that is not there: say what is wrong, without a traceback
+        print(f"emerflow {argv[0]}: error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=sys.stderr)
         return 2
     return 0
