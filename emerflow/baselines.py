@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, asdict
 import numpy as np
 import pandas as pd
 import torch
@@ -17,10 +17,10 @@ from .backbone import CTRBackbone, make_backbone, pretrain, predict, train_epoch
 from .evaluate import WarmUpMethod, Context, register_method
 
 # %% auto #0
-__all__ = ['BaselineConfig', 'epochs_for', 'frozen', 'item_features_flat', 'require_item_features', 'mean_old_embedding',
-           'set_item_rows', 'per_item_mean', 'param_changes', 'dropout_bce_loss', 'DropoutNet', 'MetaEmbGenerator',
-           'paired_meta_rows', 'meta_embedding_loss', 'MetaEmb', 'InteractedUsers', 'time_ordered', 'MetaScaleShift',
-           'MWUF', 'CVARNet', 'CVAR', 'CVARInit']
+__all__ = ['BaselineConfig', 'epochs_for', 'BaselineMethod', 'frozen', 'item_features_flat', 'require_item_features',
+           'mean_old_embedding', 'set_item_rows', 'per_item_mean', 'param_changes', 'dropout_bce_loss', 'DropoutNet',
+           'MetaEmbGenerator', 'paired_meta_rows', 'meta_embedding_loss', 'MetaEmb', 'InteractedUsers', 'time_ordered',
+           'MetaScaleShift', 'MWUF', 'CVARNet', 'CVAR', 'CVARInit']
 
 # %% ../nbs/05_baselines.ipynb #532a0ba1
 @dataclass
@@ -43,6 +43,10 @@ def epochs_for(n_rows:int, batch_size:int, min_steps:int)->int:
     "The fewest whole epochs over `n_rows` that make at least `min_steps` optimiser steps."
     if n_rows <= 0: raise ValueError("no training rows")
     return max(1, math.ceil(min_steps / math.ceil(n_rows / batch_size)))
+
+class BaselineMethod(WarmUpMethod):
+    "A baseline with its own `BaselineConfig` (`self.cfg`), which enters the run key: results made with other settings are never reused."
+    def settings(self)->dict: return asdict(self.cfg)
 
 # %% ../nbs/05_baselines.ipynb #ceedce48
 @contextmanager
@@ -101,7 +105,7 @@ def dropout_bce_loss(model:CTRBackbone, old_rows:torch.Tensor, p:float=0.1, gene
     return loss
 
 @register_method
-class DropoutNet(WarmUpMethod):
+class DropoutNet(BaselineMethod):
     "DropoutNet (Volkovs et al., NeurIPS'17): pretrain with item-id vectors dropped to the mean; cold items start at the mean."
     name = 'DropoutNet'
     def __init__(self, cfg:BaselineConfig|None=None): self.cfg = cfg or BaselineConfig()
@@ -150,7 +154,7 @@ def meta_embedding_loss(model:CTRBackbone, gen:MetaEmbGenerator, alpha:float=0.1
     return loss
 
 @register_method
-class MetaEmb(WarmUpMethod):
+class MetaEmb(BaselineMethod):
     "Meta-Embedding (Pan et al., SIGIR'19): a generator, meta-trained on old items, gives cold items their id embedding."
     name = 'MetaEmb'
     def __init__(self, cfg:BaselineConfig|None=None): self.cfg, self.gen, self.history = cfg or BaselineConfig(), None, []
@@ -220,7 +224,7 @@ class MetaScaleShift(nn.Module):
         return (1 + self.scale(item_feats)) * cold + self.shift(user_mean)
 
 @register_method
-class MWUF(WarmUpMethod):
+class MWUF(BaselineMethod):
     "MWUF (Zhu et al., SIGIR'21): meta scaling and shifting networks turn an item's cold id embedding into a warm one."
     name = 'MWUF'
     def __init__(self, cfg:BaselineConfig|None=None): self.cfg, self.nets, self.users, self.history = cfg or BaselineConfig(), None, None, []
@@ -299,7 +303,7 @@ class CVARNet(nn.Module):
         return self.decode(zp, freq_gen), recon, w2
 
 @register_method
-class CVAR(WarmUpMethod):
+class CVAR(BaselineMethod):
     "CVAR (Zhao et al., SIGIR'22): a conditional VAE generates cold items' embeddings from features and warms them from interactions."
     name = 'CVAR'
     def __init__(self, cfg:BaselineConfig|None=None):

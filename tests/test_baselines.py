@@ -75,3 +75,11 @@ def test_bad_settings_fail_clearly(data, pretrained):
     ctx = Context(syn, enc, split, 'deepfm', 0, TrainConfig()); ctx.model = pretrained['deepfm']
     with pytest.raises(ValueError, match='not aligned'):
         bl.paired_meta_rows(ctx, [('meta_a', 'test')])
+
+@pytest.mark.parametrize('name', NAMES)
+def test_baseline_settings_enter_the_run_key(name):
+    "A baseline run with other settings is another run: its config is part of the key, so its results are never reused for the defaults."
+    from emerflow.runs import method_provenance, digest
+    cls = METHODS[name]
+    assert cls().settings() == bl.asdict(bl.BaselineConfig())
+    assert digest(method_provenance(cls(FAST))) != digest(method_provenance(cls()))
