@@ -13,8 +13,8 @@ import torch
 from .core import logger, cache_dir, assets_path, package_root, file_md5
 
 # %% auto #0
-__all__ = ['FEATURE_KINDS', 'INTERACTION_COLUMNS', 'MOVIELENS_ARCHIVES', 'ML100K_GENRES', 'ML1M_OCCUPATIONS', 'DRUGBANK_FILES',
-           'KG_FIELDS', 'APPROVED_BEFORE_1982', 'APPROVAL_UNKNOWN', 'DRUG_COLUMNS', 'DRUG_ITEM_KINDS',
+__all__ = ['FEATURE_KINDS', 'INTERACTION_COLUMNS', 'REPEATED_PAIRS', 'MOVIELENS_ARCHIVES', 'ML100K_GENRES', 'ML1M_OCCUPATIONS',
+           'DRUGBANK_FILES', 'KG_FIELDS', 'APPROVED_BEFORE_1982', 'APPROVAL_UNKNOWN', 'DRUG_COLUMNS', 'DRUG_ITEM_KINDS',
            'DRUG_PARTNER_KINDS', 'DRUGBANK_DEFAULTS', 'DATASET_LOADERS', 'RecDataset', 'split_title_year',
            'load_movielens_small', 'download_checked', 'load_movielens_100k', 'shared_data_dir', 'load_movielens_1m',
            'make_synthetic', 'drugbank_folder', 'parse_kg_description', 'parse_approval_dates', 'drugbank_drugs',
@@ -24,6 +24,21 @@ __all__ = ['FEATURE_KINDS', 'INTERACTION_COLUMNS', 'MOVIELENS_ARCHIVES', 'ML100K
 # %% ../nbs/01_data.ipynb #664ea1d8
 FEATURE_KINDS = ('categorical', 'multi', 'numeric', 'text')
 INTERACTION_COLUMNS = ('user', 'item', 'label', 'timestamp')
+REPEATED_PAIRS = ('error', 'last')  # what a (user, item) pair that occurs twice may be; see below
+
+def _check_pairs(df:pd.DataFrame, policy:str, where:str):
+    "Enforce a repeated-pair policy: 'error': every (user, item) pair is one row; 'last': copies keep one label and are their item's latest rows."
+    if policy not in REPEATED_PAIRS: raise ValueError(f"{where}: repeated_pairs must be one of {REPEATED_PAIRS}, got {policy!r}")
+    rep = df.duplicated(['user', 'item'], keep=False).to_numpy()
+    if not rep.any(): return
+    pairs = df.loc[rep, ['user', 'item']].drop_duplicates()
+    eg = [tuple(p) for p in pairs.head(3).values.tolist()]
+    if policy == 'error': raise ValueError(f"{where}: {len(pairs):,} (user, item) pairs occur more than once ({rep.sum():,} rows), e.g. {eg}; each pair must be one row")
+    labels = df[rep].groupby(['user', 'item']).label.nunique()
+    if (labels > 1).any(): raise ValueError(f"{where}: a repeated (user, item) pair must keep one label; {(labels > 1).sum()} do not, e.g. {labels.index[(labels > 1).to_numpy()][0]}")
+    first_rep, last_once = df[rep].groupby('item').timestamp.min(), df[~rep].groupby('item').timestamp.max()
+    late = first_rep.index[(last_once.reindex(first_rep.index) >= first_rep).to_numpy()]
+    if len(late): raise ValueError(f"{where}: the repeated (user, item) pairs of {len(late)} items are not the latest rows of their item, e.g. item {late[0]!r}; repeated_pairs='last' needs every copy after the item's other rows")
 
 @dataclass
 class RecDataset:
@@ -35,6 +50,7 @@ class RecDataset:
     item_features: pd.DataFrame  # index: raw item id; columns: features
     feature_kinds: dict          # feature column -> one of FEATURE_KINDS
     protocol_defaults: dict = field(default_factory=dict)  # n_old and k for the emerging-item split; optionally emerging_items
+    repeated_pairs: str = 'error'  # one of REPEATED_PAIRS: 'error' (each pair one row) or 'last' (copies are the item's latest rows)
 
     def __post_init__(self): self.validate()
 
@@ -49,7 +65,9 @@ class RecDataset:
             if n: raise ValueError(f"{self.name}: {n} interaction rows have a missing {c!r}")
         bad = ~df['label'].isin([0, 1])
         if bad.any(): raise ValueError(f"{self.name}: labels must be 0 or 1; found {sorted(df.loc[bad, 'label'].unique())[:5]}")
-        if not pd.api.types.is_numeric_dtype(df['timestamp']): raise ValueError(f"{self.name}: timestamps must be numeric (e.g. Unix seconds)")
+        if not pd.api.types.is_numeric_dtype(df['timestamp']) or not np.isfinite(df['timestamp'].to_numpy(dtype='float64')).all():
+            raise ValueError(f"{self.name}: timestamps must be finite numbers (e.g. Unix seconds)")
+        _check_pairs(df, self.repeated_pairs, self.name)
         for side, tab in (('user', self.user_features), ('item', self.item_features)):
             if not tab.index.is_unique: raise ValueError(f"{self.name}: duplicate ids in the {side}-feature table")
             unknown = pd.Index(df[side].unique()).difference(tab.index)
@@ -88,13 +106,57 @@ def _genre_list(s, sep='|')->list:
     return [g for g in s.split(sep) if g]
 
 # %% ../nbs/01_data.ipynb #6f837320
-def _read_csv(path, what, **kw):
+def _read_text(path:Path, what:str, usual:str='latin-1')->str:
+    "The text of `path`: as UTF-8 when it is valid UTF-8 with non-ASCII characters (logged), else as `usual`; UTF-16/32 is refused."
+    raw = Path(path).read_bytes()
+    if raw.startswith((b'\xff\xfe', b'\xfe\xff')) or b'\x00' in raw:
+        raise ValueError(f"{what}: {path} looks UTF-16 or UTF-32 encoded (a byte-order mark or NUL bytes); MovieLens files are {usual} or UTF-8 text, so re-save it as one of those")
+    if not raw.isascii():
+        try: text = raw.decode('utf-8-sig')
+        except UnicodeDecodeError: pass
+        else:
+            logger.info(f"{what}: {path} is valid UTF-8 with non-ASCII characters; reading it as UTF-8, not {usual}")
+            return text
+    return raw.decode(usual)
+
+def _read_csv(path, what, text:str|None=None, # the file's contents, already decoded (see `_read_text`); None: pandas reads the file
+              lines:bool=False, # every value as text and each row indexed by its line in the file, blank lines dropped
+              **kw):
     "Read a CSV, naming the file in the error when it is missing or malformed."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f"{what}: {path} does not exist")
-    try: return pd.read_csv(path, **kw)
+    if lines: kw = dict(dtype=str, keep_default_na=False, skip_blank_lines=False, **kw)
+    try: df = pd.read_csv(path if text is None else io.StringIO(text), **kw)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as e:
         raise ValueError(f"{what}: could not parse {path}: {e}") from e
+    if lines:
+        df.index += 1 if kw.get('header', 'infer') is None else 2
+        df = df[(df != '').any(axis=1)]
+    return df
+
+def _numbers(df:pd.DataFrame, col, where, lo:float=-np.inf, hi:float=np.inf, integer:bool=False)->pd.Series:
+    "Column `col` of a table read with `lines=True` as numbers, each finite, in [lo, hi] and an integer if asked; else an error naming the first bad line."
+    v = pd.to_numeric(df[col], errors='coerce')
+    f = v.to_numpy(dtype='float64', na_value=np.nan)
+    ok = np.isfinite(f) & (f >= lo) & (f <= hi) & ((f == np.round(f)) if integer else True)
+    if not ok.all():
+        line, val = df.index[~ok][0], df[col].to_numpy()[~ok][0]
+        expect = ('an integer' if integer else 'a number') + (f' in [{lo:g}, {hi:g}]' if np.isfinite([lo, hi]).all() else '')
+        got = 'empty (a short or truncated line?)' if val == '' else f'got {val!r}'
+        raise ValueError(f"{where}: line {line}, column {col!r}: {got}; expected {expect} ({(~ok).sum():,} bad rows)")
+    return v.astype('int64') if integer else v.astype('float64')
+
+def _ratings(r:pd.DataFrame, # a ratings table read with `lines=True`
+             cols, # its user, item, rating and timestamp columns
+             where, like_threshold:float, rating_range:tuple)->pd.DataFrame:
+    "The interactions of a MovieLens ratings table, every value checked: integer ids and timestamps, ratings within `rating_range`, each (user, item) pair once."
+    lo, hi = rating_range
+    if not lo <= like_threshold <= hi: raise ValueError(f"{where}: like_threshold={like_threshold} is outside rating_range={rating_range}; every label would be the same")
+    u, i, rating, t = cols
+    u, i, rating, t = _numbers(r, u, where, integer=True), _numbers(r, i, where, integer=True), _numbers(r, rating, where, lo, hi), _numbers(r, t, where, integer=True)
+    inter = pd.DataFrame({'user': u, 'item': i, 'label': (rating >= like_threshold).astype('int64'), 'timestamp': t}).reset_index(drop=True)
+    _check_pairs(inter, 'error', str(where))
+    return inter
 
 def _require_columns(df, cols, what):
     missing = [c for c in cols if c not in df.columns]
@@ -102,17 +164,19 @@ def _require_columns(df, cols, what):
 
 def load_movielens_small(path:str|Path|None=None, # folder with ratings.csv, movies.csv, tags.csv; default: the copy shipped in the package
                          like_threshold:float=4.0, # ratings >= this are positives
+                         rating_range:tuple=(0.5, 5.0), # the valid ratings (half stars); any other value is an error
                         )->RecDataset:
     "Load MovieLens latest-small (shipped with the package) as a `RecDataset`."
     path = Path(path) if path is not None else assets_path('ml-latest-small')
-    r = _read_csv(path/'ratings.csv', 'MovieLens latest-small ratings')
-    _require_columns(r, ['userId', 'movieId', 'rating', 'timestamp'], f'{path}/ratings.csv')
+    cols = ['userId', 'movieId', 'rating', 'timestamp']
+    r = _read_csv(path/'ratings.csv', 'MovieLens latest-small ratings', lines=True)
+    _require_columns(r, cols, f'{path}/ratings.csv')
+    inter = _ratings(r, cols, path/'ratings.csv', like_threshold, rating_range)
     m = _read_csv(path/'movies.csv', 'MovieLens latest-small movies')
     _require_columns(m, ['movieId', 'title', 'genres'], f'{path}/movies.csv')
     tags_file = path/'tags.csv'
     tags = _read_csv(tags_file, 'MovieLens latest-small tags') if tags_file.exists() else pd.DataFrame(columns=['movieId', 'tag'])
-    inter = pd.DataFrame({'user': r.userId.astype('int64'), 'item': r.movieId.astype('int64'),
-                          'label': (r.rating >= like_threshold).astype('int64'), 'timestamp': r.timestamp.astype('int64')})
+    _require_columns(tags, ['movieId', 'tag'], str(tags_file))
     ty = m.title.map(split_title_year)
     items = pd.DataFrame({'title': [t for t, _ in ty], 'year': [y for _, y in ty],
                           'genres': m.genres.map(_genre_list).tolist()}, index=pd.Index(m.movieId.astype('int64'), name='item'))
@@ -183,12 +247,14 @@ ML100K_GENRES = ['unknown', 'Action', 'Adventure', 'Animation', "Children's", 'C
 
 def load_movielens_100k(path:str|Path|None=None, # a folder containing u.data (or the ml-100k.zip); None: cache, then download
                         download:bool=True, # download the official archive when `path` is None and the cache is empty
-                        like_threshold:float=4.0)->RecDataset:
+                        like_threshold:float=4.0, rating_range:tuple=(1, 5))->RecDataset:
     "Load MovieLens-100K in its original format (`u.data`, `u.item`, `u.user`) as a `RecDataset`."
     root = _movielens_source('ml-100k', path, download, 'u.data')
-    r = _read_csv(root/'u.data', 'ML-100K ratings', sep='\t', header=None, names=['user', 'item', 'rating', 'timestamp'])
-    if r.shape[1] != 4 or r.isna().any().any(): raise ValueError(f"{root/'u.data'}: expected 4 tab-separated integer columns")
-    it = _read_csv(root/'u.item', 'ML-100K items', sep='|', header=None, encoding='latin-1')
+    r = _read_csv(root/'u.data', 'ML-100K ratings', lines=True, sep='\t', header=None)
+    if r.shape[1] != 4: raise ValueError(f"{root/'u.data'}: expected 4 tab-separated columns (user, item, rating, timestamp), found {r.shape[1]}")
+    cols = r.columns = ['user', 'item', 'rating', 'timestamp']
+    inter = _ratings(r, cols, root/'u.data', like_threshold, rating_range)
+    it = _read_csv(root/'u.item', 'ML-100K items', text=_read_text(root/'u.item', 'ML-100K items'), sep='|', header=None)
     if it.shape[1] != 5 + len(ML100K_GENRES): raise ValueError(f"{root/'u.item'}: expected {5+len(ML100K_GENRES)} '|'-separated columns, found {it.shape[1]}")
     us = _read_csv(root/'u.user', 'ML-100K users', sep='|', header=None, names=['user', 'age', 'gender', 'occupation', 'zip'], dtype={'zip': str})
     flags = it.iloc[:, 5:].to_numpy().astype(bool)
@@ -198,8 +264,6 @@ def load_movielens_100k(path:str|Path|None=None, # a folder containing u.data (o
                           'genres': [[g for g, f in zip(ML100K_GENRES, row) if f and g != 'unknown'] for row in flags]},
                          index=pd.Index(it[0].astype('int64'), name='item'))
     users = us.set_index('user')
-    inter = pd.DataFrame({'user': r.user.astype('int64'), 'item': r.item.astype('int64'),
-                          'label': (r.rating >= like_threshold).astype('int64'), 'timestamp': r.timestamp.astype('int64')})
     kinds = {'title': 'text', 'year': 'categorical', 'genres': 'multi', 'age': 'numeric', 'gender': 'categorical', 'occupation': 'categorical', 'zip': 'categorical'}
     return RecDataset('ml-100k', 'movie', inter, users, items, kinds, protocol_defaults={'n_old': 100, 'k': 10})
 
@@ -218,20 +282,21 @@ ML1M_OCCUPATIONS = ['other', 'academic/educator', 'artist', 'clerical/admin', 'c
                     'unemployed', 'writer']
 
 def _read_dat(path:Path, names:list, what:str)->pd.DataFrame:
-    "Read one of ML-1M's `::`-separated latin-1 files, checking the column count of every line."
+    "Read one of ML-1M's `::`-separated Latin-1 (or UTF-8, see `_read_text`) files as text indexed by line number, checking every line's field count."
     if not path.exists(): raise FileNotFoundError(f"{what}: {path} does not exist")
-    rows = [l.split('::') for l in path.read_text(encoding='latin-1').splitlines() if l.strip()]
-    bad = [i for i, r in enumerate(rows) if len(r) != len(names)]
-    if bad: raise ValueError(f"{what}: line {bad[0]+1} of {path} has {len(rows[bad[0]])} '::' fields, expected {len(names)}")
-    return pd.DataFrame(rows, columns=names)
+    text = _read_text(path, what).replace('::', '\x1f')   # a one-character separator lets pandas' C parser read it
+    df = _read_csv(path, what, text=text, lines=True, sep='\x1f', header=None, names=names, index_col=False, quoting=3)  # 3: quotes are text
+    if text.count('\x1f') != (len(names) - 1) * len(df):  # a short line (filled with '') or a long first line
+        n, l = next(((n, l) for n, l in enumerate(text.splitlines(), 1) if l and l.count('\x1f') != len(names) - 1), (0, ''))
+        raise ValueError(f"{what}: line {n} of {path} has {l.count(chr(31)) + 1} '::' fields, expected {len(names)}")
+    return df
 
 def load_movielens_1m(path:str|Path|None=None, # a folder containing ratings.dat (or the ml-1m.zip); None: cache, then download
-                      download:bool=True, like_threshold:float=4.0)->RecDataset:
+                      download:bool=True, like_threshold:float=4.0, rating_range:tuple=(1, 5))->RecDataset:
     "Load MovieLens-1M in its original `::` format (`ratings.dat`, `movies.dat`, `users.dat`) as a `RecDataset`."
     root = _movielens_source('ml-1m', path, download, 'ratings.dat')
-    r = _read_dat(root/'ratings.dat', ['user', 'item', 'rating', 'timestamp'], 'ML-1M ratings')
-    try: r = r.astype('int64')
-    except ValueError as e: raise ValueError(f"ML-1M ratings: non-integer value in {root/'ratings.dat'}: {e}") from e
+    cols = ['user', 'item', 'rating', 'timestamp']
+    inter = _ratings(_read_dat(root/'ratings.dat', cols, 'ML-1M ratings'), cols, root/'ratings.dat', like_threshold, rating_range)
     m = _read_dat(root/'movies.dat', ['item', 'title', 'genres'], 'ML-1M movies')
     u = _read_dat(root/'users.dat', ['user', 'gender', 'age', 'occupation', 'zip'], 'ML-1M users')
     ty = m.title.map(split_title_year)
@@ -242,7 +307,6 @@ def load_movielens_1m(path:str|Path|None=None, # a folder containing ratings.dat
     users = pd.DataFrame({'gender': u.gender.values, 'age': u.age.astype(int).values,
                           'occupation': occ.map(lambda i: ML1M_OCCUPATIONS[i]).values, 'zip': u.zip.values},
                          index=pd.Index(u.user.astype('int64'), name='user'))
-    inter = pd.DataFrame({'user': r.user, 'item': r['item'], 'label': (r.rating >= like_threshold).astype('int64'), 'timestamp': r.timestamp})
     kinds = {'title': 'text', 'year': 'categorical', 'genres': 'multi', 'gender': 'categorical', 'age': 'categorical', 'occupation': 'categorical', 'zip': 'categorical'}
     return RecDataset('ml-1m', 'movie', inter, users, items, kinds, protocol_defaults={'n_old': 200, 'k': 20})
 
@@ -439,7 +503,10 @@ def ddi_ctr_rows(pairs:np.ndarray, # (n, 2) interacting drug pairs to turn into 
     n = len(pos)
     df = pd.DataFrame({'user': np.concatenate([pos[:, 1], neg]), 'item': np.concatenate([pos[:, 0], pos[:, 0]]),
                        'label': np.repeat(np.array([1, 0], dtype=np.int64), n), 'timestamp': rng.permutation(2 * n).astype(np.int64)})
-    return df.sort_values(['item', 'timestamp'], kind='stable').reset_index(drop=True)
+    df = df.sort_values(['item', 'timestamp'], kind='stable').reset_index(drop=True)
+    rep = df.duplicated(['user', 'item'], keep=False).to_numpy()  # reused negatives: the item keeps its times, and its copies take the latest
+    if rep.any(): df = df.iloc[np.lexsort((df.timestamp, rep, df.item))].reset_index(drop=True).assign(timestamp=df.timestamp.to_numpy())
+    return df
 
 # %% ../nbs/01_data.ipynb #756b97b7
 DRUG_ITEM_KINDS = {'name': 'text', 'genes': 'multi', 'pharmacologic_classes': 'multi', 'diseases': 'multi', 'side_effects': 'multi'}
@@ -492,7 +559,7 @@ def load_drugbank(path:str|Path|None=None, # a folder laid out like `DRUGBANK_FI
         inter, name = ddi_ctr_rows(np.concatenate([train, s1]), existing, np.concatenate([known, train, s1]), seed), 'drugbank-s1'
     items, users = drug_features(drugs)
     defaults = {**DRUGBANK_DEFAULTS[setting], 'emerging_items': sorted(int(i) for i in emerging)}
-    return RecDataset(name, 'drug', inter, users, items, {**DRUG_ITEM_KINDS, **DRUG_PARTNER_KINDS}, protocol_defaults=defaults)
+    return RecDataset(name, 'drug', inter, users, items, {**DRUG_ITEM_KINDS, **DRUG_PARTNER_KINDS}, protocol_defaults=defaults, repeated_pairs='last')
 
 # %% ../nbs/01_data.ipynb #b2ae97c4
 DATASET_LOADERS = {'ml-latest-small': load_movielens_small, 'ml-100k': load_movielens_100k, 'ml-1m': load_movielens_1m, 'synthetic': make_synthetic,
