@@ -12,13 +12,13 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import logger, seed_everything, progress
+from .core import logger, seed_everything, progress, atomic_write
 from .data import EncodedData, FieldSpec
 
 # %% auto #0
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'FieldEmbedder', 'mlp', 'CTRBackbone', 'DeepFM', 'WideDeep', 'canonical_backbone',
            'make_backbone', 'encode_rows', 'iterate_batches', 'train_epochs', 'bce_loss', 'predict', 'validation_loss',
-           'pretrain', 'item_row_lookup', 'finetune_item_embeddings', 'atomic_write', 'save_backbone', 'load_backbone']
+           'pretrain', 'item_row_lookup', 'finetune_item_embeddings', 'save_backbone', 'load_backbone']
 
 # %% ../nbs/03_backbone.ipynb #4a42eb49
 class FieldEmbedder(nn.Module):
@@ -234,15 +234,6 @@ def finetune_item_embeddings(model:CTRBackbone, enc:EncodedData, df:pd.DataFrame
 
 # %% ../nbs/03_backbone.ipynb #32099395
 CHECKPOINT_FORMAT = 'emerflow-backbone-1'
-
-def atomic_write(path:str|Path, write):
-    "Call `write(tmp)` on a temporary file beside `path`, then move it over `path` in one step: no reader ever sees half a file."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
-    try:
-        write(tmp); os.chmod(tmp, 0o644); os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
 
 def _json_key(obj)->str: return json.dumps(obj, sort_keys=True)
 

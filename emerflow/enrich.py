@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 from fastcore.script import call_parse
-from .core import cache_dir, assets_path, logger, progress, file_md5
+from .core import cache_dir, assets_path, logger, progress, file_md5, atomic_write, file_lock
 
 # %% auto #0
 __all__ = ['DEFAULT_LLM', 'DEFAULT_ENCODER', 'QUANTIZATIONS', 'REFERENCE_PRECISION', 'PROMPT_VERSION', 'FILL_VERSION',
@@ -77,10 +77,16 @@ def prepare_gguf(gguf:str|Path|None=None, # a .gguf file; default: the SmolLM2 G
                  force:bool=False, # convert again even when a complete folder exists
                 )->Path:
     "Convert a GGUF checkpoint once into a safetensors folder (atomically); later calls return the cached folder."
-    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     gguf, default_dest, md5 = _gguf_dest(gguf)
     dest = Path(dest) if dest is not None else default_dest
     if not force and _prepared_ok(dest, md5): return dest
+    # another process converting the same file: wait for it (bounded), then use its folder instead of replacing it under its feet
+    with file_lock(dest.parent/f".{dest.name}.lock", timeout=900):
+        if not force and _prepared_ok(dest, md5): return dest
+        return _convert_gguf(gguf, dest, md5)
+
+def _convert_gguf(gguf:Path, dest:Path, md5:str)->Path:
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
     logger.info(f"converting {gguf.name} to safetensors in {dest} (once)")
     tmp = dest.parent/f".{dest.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -165,6 +171,8 @@ class LLM:
         return text + prefill
     def __repr__(self): return f"LLM({self.name!r}, {self.quantization}, {self.device}, {self.n_layers} layers)"
 
+def _default_device(device:str|None)->str: return device or ('cuda' if torch.cuda.is_available() else 'cpu')
+
 def llm_config(name:str|None=None):
     "The config of an LLM (any name `load_llm` takes), read without loading its weights; a model that is not there is a clear `OSError` naming it."
     from transformers import AutoConfig
@@ -192,7 +200,7 @@ def load_llm(name:str|None=None, # DEFAULT_LLM, a Hugging Face id, a local folde
     "Load a causal LM and its tokenizer for batched generation, 4-bit NF4 through bitsandbytes by default."
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
     if quantization not in QUANTIZATIONS: raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    device = _default_device(device)
     config = llm_config(name)  # a model that is not there fails here, by name, before any conversion
     if name in (None, DEFAULT_LLM): path = prepare_gguf()
     elif str(name).endswith('.gguf'): path = prepare_gguf(name)
@@ -505,17 +513,25 @@ class EnrichCache:
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro" if self.readonly else self.path, timeout=self.timeout, uri=self.readonly)
             if new: self._create()
             else: self._check()
-            if not self.readonly: self.db.execute("BEGIN IMMEDIATE").execute("ROLLBACK")  # can we write? (before hours of work, not after)
+            if not self.readonly: self._probe_write()
         except sqlite3.OperationalError as e: raise self._failure(e) from e
         except sqlite3.DatabaseError as e:
             raise CacheError(f"{self.path} is not a readable emerflow cache ({e}); it may be corrupted: delete it or pass another path") from e
+
+    def _probe_write(self):
+        "Find out now whether the file can be written: a read-only cache still serves what it holds, and says so before any work."
+        try: self.db.execute("BEGIN IMMEDIATE").execute("ROLLBACK")
+        except sqlite3.OperationalError as e:
+            if 'readonly' not in str(e): raise
+            self.readonly = True
+            logger.warning(f"{self.path} is read-only: what it holds is used, and the first result that needs storing fails with its path")
 
     def _failure(self, e:sqlite3.OperationalError)->CacheError:
         "A clear error for SQLite's operational failures, which mean the file is busy or not writable, not corrupted."
         msg = str(e)
         if 'locked' in msg or 'busy' in msg:
             return CacheError(f"{self.path} is locked by another program (waited {self.timeout:g} s); let it finish, or use another cache (EMERFLOW_CACHE or cache=)")
-        if 'readonly' in msg or 'read-only' in msg:
+        if 'readonly' in msg or 'read-only' in msg or 'unable to open' in msg:
             return CacheError(f"{self.path} cannot be written ({msg}); make it writable, or point EMERFLOW_CACHE (or cache=) at a writable folder")
         return CacheError(f"{self.path} could not be used: {msg}")
 
@@ -689,7 +705,7 @@ class _LazyLLM:
     def precision(self)->str:
         "The precision tag of the cache keys (see `precision_tag`): the loaded model's, or the one `load_llm` would choose."
         if self._llm is not None: return self._llm.precision
-        device = self.device or ('cuda' if torch.cuda.is_available() else 'cpu')
+        device = _default_device(self.device)
         q = choose_quantization(self.config, device) if self.quantization == 'auto' else self.quantization
         return precision_tag(q, device)
 
@@ -1102,9 +1118,7 @@ def _write_shipped(df:pd.DataFrame, meta:dict, path:Path)->Path:
     import pyarrow as pa, pyarrow.parquet as pq
     table = pa.Table.from_pandas(df, preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), _SHIPPED_META: json.dumps(meta).encode()})
-    tmp_out = path.with_suffix('.tmp.parquet')
-    pq.write_table(table, tmp_out, compression='zstd')
-    os.replace(tmp_out, path)
+    atomic_write(path, lambda tmp: pq.write_table(table, tmp, compression='zstd'))
     logger.info(f"wrote {len(df)} rows to {path} ({path.stat().st_size/2**10:.0f} KiB) in {meta['seconds']}s")
     return path
 

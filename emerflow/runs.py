@@ -11,12 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from . import __version__
-from .core import logger
+from .core import logger, atomic_write, file_lock, LockTimeout
 from .data import RecDataset
 from .protocol import EmergingSplit, PHASES
-from .backbone import atomic_write
-try: import fcntl
-except ImportError: fcntl = None  # Windows: no advisory locks (see `RunFolder.locked`)
 
 # %% auto #0
 __all__ = ['RECORD_KEYS', 'LOCK_TIMEOUT', 'canonical_json', 'digest', 'data_fingerprint', 'split_provenance',
@@ -119,30 +116,14 @@ class RunFolder:
         except OSError as e: raise ValueError(f"cannot write to the output folder {self.path}: {e.strerror or e}") from e
         return self
 
-    def _holder(self)->str:
-        try: pid = self.lock_path.read_text().strip()
-        except OSError: pid = ''
-        return f"pid {pid}" if pid else "pid unknown"
-
     @contextmanager
     def locked(self):
-        "Hold the folder's exclusive lock; wait at most `lock_timeout` seconds, then raise `OutputFolderBusy` naming the folder and the holder's pid."
-        if fcntl is None:
-            logger.warning(f"no file locks on this platform: do not run two emerflow processes into {self.path} at once")
-            yield; return
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        "Hold the folder's exclusive lock (`core.file_lock`); wait at most `lock_timeout` seconds, then raise `OutputFolderBusy` naming the folder and the holder's pid."
         try:
-            deadline = time.monotonic() + self.lock_timeout
-            while True:
-                try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise OutputFolderBusy(f"{self.path} has been locked by another emerflow process ({self._holder()}) for more than "
-                                               f"{self.lock_timeout:g} s; wait for it to finish, or write to another folder") from None
-                    time.sleep(0.02)
-            os.ftruncate(fd, 0); os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-            yield
-        finally: os.close(fd)  # closing the file releases the lock
+            with file_lock(self.lock_path, self.lock_timeout): yield
+        except LockTimeout as e:
+            raise OutputFolderBusy(f"{self.path} has been locked by another emerflow process ({e.holder}) for more than "
+                                   f"{e.timeout:g} s; wait for it to finish, or write to another folder") from None
 
     def read_records(self)->list:
         "The records in `results.json` (`[]` if there is none); a file that is not valid JSON or not records is refused, naming it."
