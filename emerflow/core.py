@@ -59,7 +59,7 @@ def file_md5(path:Path|str, chunk:int=1<<20)->str:
         for block in iter(lambda: f.read(chunk), b''): h.update(block)
     return h.hexdigest()
 
-# %% ../nbs/00_core.ipynb #3a86c467
+# %% ../nbs/00_core.ipynb #5bd0ff08
 def atomic_write(path:str|Path, write):
     "Call `write(tmp)` on a temporary file beside `path`, then move it over `path` in one step: no reader ever sees half a file."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
