@@ -7,10 +7,10 @@ features, `enrich.fill_features`) and its fusions are reported when the dataset 
 views that are missing are computed with the default LLM and encoder (slow on a CPU)."""
 import argparse, time
 import pandas as pd, torch
-from emerflow.core import seed_everything
 from emerflow.data import load_dataset, encode
 from emerflow.protocol import split_dataset
-from emerflow.backbone import make_backbone, pretrain, encode_rows
+from emerflow.backbone import encode_rows
+from emerflow.evaluate import TrainConfig, pretrained_backbone
 from emerflow.align import ItemViews, view_diagnostic
 from emerflow.method import content_views, VIEWS
 
@@ -31,14 +31,13 @@ def main():
     rows = []
     for bb_name in a.backbones:
         for seed in a.seeds:
-            seed_everything(seed)
-            bb = make_backbone(bb_name, enc); pretrain(bb, enc, sp.base, seed=seed, show=False)
+            bb = pretrained_backbone(enc, sp.base, bb_name, TrainConfig(), seed)
             views = ItemViews(tables, model=bb)
             # the layer and pooling EmerFlow would keep: best cross-validated R² on old items, for this backbone
             single = view_diagnostic(bb, ItemViews({k: tables[k] for k in hid}), base, old, combos={}, seed=seed)
             best = single.drop(index='(none: mean old item)')['cv_r2'].idxmax()
             combos = {'features + raw': ['features', 'raw'], 'features + raw + llm_text': ['features', 'raw', 'llm_text'],
-                      f'features + raw + llm_hidden (chosen layer)': ['features', 'raw', best],
+                      'features + raw + llm_hidden (chosen layer)': ['features', 'raw', best],
                       'all views (stacked, chosen layer)': ['features', 'raw', best, 'llm_text']}
             if 'llm_fill' in tables:
                 combos |= {'features + raw + llm_fill': ['features', 'raw', 'llm_fill'],

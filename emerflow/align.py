@@ -9,8 +9,8 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import seed_everything
-from .backbone import CTRBackbone
+from .backbone import CTRBackbone, predict, item_row_lookup, item_positions
+from .metrics import roc_auc
 
 # %% auto #0
 __all__ = ['ItemViews', 'standardize', 'RidgeMap', 'out_of_fold', 'r2', 'cv_r2', 'ViewAligner', 'fit_aligner', 'align',
@@ -178,7 +178,7 @@ def fit_aligner(model:CTRBackbone, views:ItemViews, base_rows:dict, # encoded in
     aligner = ViewAligner(maps, target.mean(0))
     rows = _rows_of(base_rows, items)
     if len(rows['label']) == 0: raise ValueError("no interactions for the aligner's items")
-    pos = torch.full((model.item_id.num_embeddings,), -1, dtype=torch.long); pos[items] = torch.arange(len(items))
+    pos = item_positions(model, items)
     opt = torch.optim.Adam([aligner.raw_weight], lr=lr)
     n = len(rows['label'])
     for _ in range(steps):
@@ -207,8 +207,6 @@ def view_diagnostic(model:CTRBackbone, views:ItemViews, base_rows:dict, old:torc
                     combos:dict|None=None, # fusions to report: name -> list of views (None: all views; {}: none)
                     folds:int=5, steps:int=200, seed:int=0)->pd.DataFrame:
     "Cross-validated R² to old items' id embeddings and cold AUC, per view and per stacked fusion of views."
-    from emerflow.backbone import predict, item_row_lookup
-    from emerflow.evaluate import roc_auc
     old = torch.unique(torch.as_tensor(old)); Y = model.item_id.weight.detach()[old]
     X = views(old)
     combos = {v: [v] for v in X} | (combos if combos is not None else {'all views (stacked)': list(X)})

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_backbone.ipynb #80239958
 from __future__ import annotations
-import copy, json, os, tempfile
+import copy, json
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -12,13 +12,15 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import logger, seed_everything, progress, atomic_write
+from .core import seed_everything, progress, atomic_write
 from .data import EncodedData, FieldSpec
+from .metrics import log_loss
 
 # %% auto #0
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'FieldEmbedder', 'mlp', 'CTRBackbone', 'DeepFM', 'WideDeep', 'canonical_backbone',
            'make_backbone', 'encode_rows', 'iterate_batches', 'train_epochs', 'bce_loss', 'predict', 'validation_loss',
-           'pretrain', 'item_row_lookup', 'finetune_item_embeddings', 'save_backbone', 'load_backbone']
+           'pretrain', 'item_positions', 'item_row_lookup', 'finetune_item_embeddings', 'save_backbone',
+           'load_backbone']
 
 # %% ../nbs/03_backbone.ipynb #4a42eb49
 class FieldEmbedder(nn.Module):
@@ -179,9 +181,8 @@ def predict(model:CTRBackbone, data:dict, batch_size:int=16384, item_id_emb_fn=N
     return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
 
 def validation_loss(model:CTRBackbone, data:dict, item_id_emb_fn=None, eps:float=1e-7)->float:
-    "Mean log loss of `model` on encoded rows: the early-stopping criterion of every training loop here."
-    p = np.clip(predict(model, data, item_id_emb_fn=item_id_emb_fn), eps, 1 - eps); y = data['label'].numpy()
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    "Mean log loss (`metrics.log_loss`) of `model` on encoded rows: the early-stopping criterion of every training loop here."
+    return log_loss(data['label'].numpy(), predict(model, data, item_id_emb_fn=item_id_emb_fn), eps)
 
 # %% ../nbs/03_backbone.ipynb #8255f3c1
 def pretrain(model:CTRBackbone, enc:EncodedData, base:pd.DataFrame, # the old items' interactions
@@ -208,9 +209,14 @@ def pretrain(model:CTRBackbone, enc:EncodedData, base:pd.DataFrame, # the old it
     return hist
 
 # %% ../nbs/03_backbone.ipynb #93f33664
+def item_positions(model:CTRBackbone, items:torch.Tensor)->torch.Tensor:
+    "A lookup [n_items + 1] from encoded item index to its position in `items` (-1 for items not in it)."
+    pos = torch.full((model.item_id.num_embeddings,), -1, dtype=torch.long); pos[items] = torch.arange(len(items))
+    return pos
+
 def item_row_lookup(model:CTRBackbone, rows:torch.Tensor, vectors:torch.Tensor):
     "A function items -> vectors that serves `vectors` for the item indices in `rows` and the model's table elsewhere."
-    pos = torch.full((model.item_id.num_embeddings,), -1, dtype=torch.long); pos[rows] = torch.arange(len(rows))
+    pos = item_positions(model, rows)
     def fn(items):
         p = pos[items]; hit = p >= 0
         base = model.item_id(items)

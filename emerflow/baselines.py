@@ -12,9 +12,8 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .core import seed_everything
-from .backbone import CTRBackbone, make_backbone, pretrain, predict, train_epochs, finetune_item_embeddings, encode_rows
-from .evaluate import WarmUpMethod, Context, register_method
+from .backbone import CTRBackbone, predict, train_epochs, encode_rows, item_positions
+from .evaluate import WarmUpMethod, Context, register_method, pretrained_backbone
 
 # %% auto #0
 __all__ = ['BaselineConfig', 'epochs_for', 'BaselineMethod', 'frozen', 'item_features_flat', 'require_item_features',
@@ -110,13 +109,9 @@ class DropoutNet(BaselineMethod):
     name = 'DropoutNet'
     def __init__(self, cfg:BaselineConfig|None=None): self.cfg = cfg or BaselineConfig()
     def pretrain_backbone(self, ctx:Context)->CTRBackbone:
-        c = ctx.config
-        seed_everything(ctx.seed)  # the same initial weights as the shared backbone: only the dropout differs
-        model = make_backbone(ctx.backbone_name, ctx.enc, dim=c.embed_dim, mlp_dims=c.mlp_dims, dropout=c.dropout)
-        loss = dropout_bce_loss(model, ctx.old_rows, self.cfg.dropout_p, torch.Generator().manual_seed(ctx.seed))
-        pretrain(model, ctx.enc, ctx.split.base, c.pretrain_max_epochs, c.pretrain_patience, c.pretrain_valid_frac,
-                 c.batch_size, c.lr, c.weight_decay, ctx.seed, show=False, loss_fn=loss)
-        return model
+        # the same seed, so the same initial weights as the shared backbone: only the dropout differs
+        loss = lambda model: dropout_bce_loss(model, ctx.old_rows, self.cfg.dropout_p, torch.Generator().manual_seed(ctx.seed))
+        return pretrained_backbone(ctx.enc, ctx.split.base, ctx.backbone_name, ctx.config, ctx.seed, loss=loss)
     def cold_start(self, ctx:Context):
         set_item_rows(ctx.model, ctx.emerging_rows, mean_old_embedding(ctx.model, ctx.old_rows))
 
@@ -251,7 +246,7 @@ class MWUF(BaselineMethod):
         self.nets = MetaScaleShift(item_features_flat(m, ctx.old_rows[:1]).shape[1], self.users.sum.shape[1],
                                    m.item_id.embedding_dim, self.cfg.mwuf_hidden)
         # the old items' cold embeddings: a separate table starting from the mean, as a new item would
-        pos = torch.full((m.item_id.num_embeddings,), -1, dtype=torch.long); pos[ctx.old_rows] = torch.arange(len(ctx.old_rows))
+        pos = item_positions(m, ctx.old_rows)
         cold = nn.Parameter(mean_old_embedding(m, ctx.old_rows).expand(len(ctx.old_rows), -1).clone())
         with frozen(m):
             self.history = train_epochs(self._loss(ctx, lambda items: cold[pos[items]], True), [cold, *self.nets.parameters()], data,
@@ -265,7 +260,7 @@ class MWUF(BaselineMethod):
         data['user_mean'] = self.users.before_each(data)
         self.users.add(data)
         # L_cold: the emerging items' cold embeddings, trained as the base method trains them
-        finetune_item_embeddings(ctx.model, ctx.enc, rows, c.warm_epochs, c.batch_size, c.lr, c.weight_decay, ctx.generator)
+        ctx.finetune(rows)
         # L_warm: the meta networks, on the same interactions
         with frozen(ctx.model):
             train_epochs(self._loss(ctx, ctx.model.item_id, False), self.nets.parameters(), data, c.warm_epochs, c.batch_size,
@@ -339,8 +334,7 @@ class CVAR(BaselineMethod):
         set_item_rows(ctx.model, ctx.emerging_rows, gen)
         self.cond[ctx.emerging_rows] = self.freq_gen  # from now on their embeddings stand for that frequency
     def warm_up(self, ctx:Context, rows:pd.DataFrame, phase:str):
-        c = ctx.config
-        items = finetune_item_embeddings(ctx.model, ctx.enc, rows, c.warm_epochs, c.batch_size, c.lr, c.weight_decay, ctx.generator)
+        items = ctx.finetune(rows)
         self._train(ctx, encode_rows(ctx.enc, rows), self.cfg.cvar_warm_epochs, 'cvar warm-up')
         with torch.no_grad(): warm = self.net.warm(ctx.model.item_id.weight[items], self.cond[items])
         set_item_rows(ctx.model, items, warm)

@@ -13,13 +13,13 @@ import torch
 from .core import logger, cache_dir, assets_path, package_root, file_md5
 
 # %% auto #0
-__all__ = ['FEATURE_KINDS', 'INTERACTION_COLUMNS', 'REPEATED_PAIRS', 'MOVIELENS_ARCHIVES', 'ML100K_GENRES', 'ML1M_OCCUPATIONS',
-           'DRUGBANK_FILES', 'KG_FIELDS', 'APPROVED_BEFORE_1982', 'APPROVAL_UNKNOWN', 'DRUG_COLUMNS', 'DRUG_ITEM_KINDS',
-           'DRUG_PARTNER_KINDS', 'DRUGBANK_DEFAULTS', 'DATASET_LOADERS', 'RecDataset', 'split_title_year',
-           'load_movielens_small', 'download_checked', 'load_movielens_100k', 'shared_data_dir', 'load_movielens_1m',
-           'make_synthetic', 'drugbank_folder', 'parse_kg_description', 'parse_approval_dates', 'drugbank_drugs',
-           'read_triples', 'read_ids', 'ddi_ctr_rows', 'drug_features', 'load_drugbank', 'load_dataset', 'Vocab',
-           'FieldSpec', 'EncodedData', 'encode']
+__all__ = ['FEATURE_KINDS', 'INTERACTION_COLUMNS', 'REPEATED_PAIRS', 'PROTOCOL_DEFAULTS', 'MOVIELENS_ARCHIVES', 'ML100K_GENRES',
+           'ML1M_OCCUPATIONS', 'DRUGBANK_FILES', 'KG_FIELDS', 'APPROVED_BEFORE_1982', 'APPROVAL_UNKNOWN',
+           'DRUG_COLUMNS', 'DRUG_ITEM_KINDS', 'DRUG_PARTNER_KINDS', 'DRUGBANK_DEFAULTS', 'DATASET_LOADERS',
+           'RecDataset', 'split_title_year', 'load_movielens_small', 'download_checked', 'load_movielens_100k',
+           'shared_data_dir', 'load_movielens_1m', 'make_synthetic', 'drugbank_folder', 'parse_kg_description',
+           'parse_approval_dates', 'drugbank_drugs', 'read_triples', 'read_ids', 'ddi_ctr_rows', 'drug_features',
+           'load_drugbank', 'load_dataset', 'Vocab', 'FieldSpec', 'EncodedData', 'encode']
 
 # %% ../nbs/01_data.ipynb #664ea1d8
 FEATURE_KINDS = ('categorical', 'multi', 'numeric', 'text')
@@ -39,6 +39,8 @@ def _check_pairs(df:pd.DataFrame, policy:str, where:str):
     first_rep, last_once = df[rep].groupby('item').timestamp.min(), df[~rep].groupby('item').timestamp.max()
     late = first_rep.index[(last_once.reindex(first_rep.index) >= first_rep).to_numpy()]
     if len(late): raise ValueError(f"{where}: the repeated (user, item) pairs of {len(late)} items are not the latest rows of their item, e.g. item {late[0]!r}; repeated_pairs='last' needs every copy after the item's other rows")
+
+PROTOCOL_DEFAULTS = {'ml-1m': dict(n_old=200, k=20), 'ml-100k': dict(n_old=100, k=10), 'ml-latest-small': dict(n_old=50, k=8)}  # the papers' N and K per dataset; the loaders pass them on
 
 @dataclass
 class RecDataset:
@@ -186,7 +188,7 @@ def load_movielens_small(path:str|Path|None=None, # folder with ratings.csv, mov
     items['tags'] = tag_text.reindex(items.index).fillna('')
     users = pd.DataFrame(index=pd.Index(np.sort(inter.user.unique()), name='user'))
     kinds = {'title': 'text', 'year': 'categorical', 'genres': 'multi', 'tags': 'text'}
-    return RecDataset('ml-latest-small', 'movie', inter, users, items, kinds, protocol_defaults={'n_old': 50, 'k': 8})
+    return RecDataset('ml-latest-small', 'movie', inter, users, items, kinds, protocol_defaults=dict(PROTOCOL_DEFAULTS['ml-latest-small']))
 
 # %% ../nbs/01_data.ipynb #e5123e31
 MOVIELENS_ARCHIVES = {  # official GroupLens archives and the MD5 sums GroupLens publishes beside them
@@ -265,7 +267,7 @@ def load_movielens_100k(path:str|Path|None=None, # a folder containing u.data (o
                          index=pd.Index(it[0].astype('int64'), name='item'))
     users = us.set_index('user')
     kinds = {'title': 'text', 'year': 'categorical', 'genres': 'multi', 'age': 'numeric', 'gender': 'categorical', 'occupation': 'categorical', 'zip': 'categorical'}
-    return RecDataset('ml-100k', 'movie', inter, users, items, kinds, protocol_defaults={'n_old': 100, 'k': 10})
+    return RecDataset('ml-100k', 'movie', inter, users, items, kinds, protocol_defaults=dict(PROTOCOL_DEFAULTS['ml-100k']))
 
 # %% ../nbs/01_data.ipynb #532e909f
 def shared_data_dir()->Path|None:
@@ -308,7 +310,7 @@ def load_movielens_1m(path:str|Path|None=None, # a folder containing ratings.dat
                           'occupation': occ.map(lambda i: ML1M_OCCUPATIONS[i]).values, 'zip': u.zip.values},
                          index=pd.Index(u.user.astype('int64'), name='user'))
     kinds = {'title': 'text', 'year': 'categorical', 'genres': 'multi', 'gender': 'categorical', 'age': 'categorical', 'occupation': 'categorical', 'zip': 'categorical'}
-    return RecDataset('ml-1m', 'movie', inter, users, items, kinds, protocol_defaults={'n_old': 200, 'k': 20})
+    return RecDataset('ml-1m', 'movie', inter, users, items, kinds, protocol_defaults=dict(PROTOCOL_DEFAULTS['ml-1m']))
 
 # %% ../nbs/01_data.ipynb #b8855455
 def make_synthetic(n_users:int=200, n_items:int=500, n_categories:int=5, mean_interactions:float=40.,

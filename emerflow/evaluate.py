@@ -5,7 +5,7 @@
 # %% ../nbs/04_evaluate.ipynb #388108c5
 from __future__ import annotations
 import copy, time
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -13,54 +13,17 @@ import torch
 from .core import logger, seed_everything, progress
 from .data import RecDataset, EncodedData, encode
 from .protocol import EmergingSplit, split_dataset, WARM_PHASES, PHASES
+from .metrics import average_ranks, roc_auc, f1_at_mean, log_loss, score_all
 from .backbone import (CTRBackbone, make_backbone, canonical_backbone, pretrain, predict, encode_rows, finetune_item_embeddings,
                                save_backbone, load_backbone)
 from .runs import (RECORD_KEYS, RunFolder, data_fingerprint, pretrain_provenance, method_provenance, run_provenance,
                            digest, reusable)
+_all_ = ['average_ranks', 'roc_auc', 'f1_at_mean', 'log_loss', 'score_all']  # the metrics live in `metrics`; importable from here too
 
 # %% auto #0
-__all__ = ['METHODS', 'average_ranks', 'roc_auc', 'f1_at_mean', 'log_loss', 'score_all', 'TrainConfig', 'Context', 'WarmUpMethod',
-           'BaseMethod', 'register_method', 'make_method', 'run_method', 'run_experiment', 'summarize', 'plot_auc',
-           'RECORD_KEYS']
-
-# %% ../nbs/04_evaluate.ipynb #1f5cfe12
-def _check_scores(labels, scores):
-    y, s = np.asarray(labels, dtype=float).ravel(), np.asarray(scores, dtype=float).ravel()
-    if len(y) != len(s): raise ValueError(f"{len(y)} labels but {len(s)} scores")
-    if len(y) == 0: raise ValueError("no rows to score")
-    if not np.isfinite(s).all(): raise ValueError(f"{int((~np.isfinite(s)).sum())} scores are NaN or infinite")
-    if not np.isin(y, (0, 1)).all(): raise ValueError("labels must be 0 or 1")
-    return y.astype(bool), s
-
-def average_ranks(x:np.ndarray)->np.ndarray:
-    "Ranks 1..n of `x`, tied values sharing the mean of their ranks."
-    uniq, inv, counts = np.unique(x, return_inverse=True, return_counts=True)
-    ends = np.cumsum(counts)
-    return ((ends - counts + 1 + ends) / 2)[inv]
-
-def roc_auc(labels, scores)->float:
-    "Area under the ROC curve, ties counted as one half."
-    y, s = _check_scores(labels, scores)
-    n_pos, n_neg = int(y.sum()), int((~y).sum())
-    if n_pos == 0 or n_neg == 0: raise ValueError("AUC needs both positive and negative labels")
-    return float((average_ranks(s)[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-def f1_at_mean(labels, scores)->float:
-    "F1 with rows predicted positive when their score is above the mean score (CVAR, EmerG)."
-    y, s = _check_scores(labels, scores)
-    pred = s > s.mean()
-    tp, fp, fn = int((pred & y).sum()), int((pred & ~y).sum()), int((~pred & y).sum())
-    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
-
-def log_loss(labels, scores, eps:float=1e-7)->float:
-    "Mean binary cross-entropy of probabilities `scores`."
-    y, s = _check_scores(labels, scores)
-    p = np.clip(s, eps, 1 - eps)
-    return float(-np.mean(np.where(y, np.log(p), np.log(1 - p))))
-
-def score_all(labels, scores)->dict:
-    "AUC, F1 and log loss in one dict."
-    return {'auc': roc_auc(labels, scores), 'f1': f1_at_mean(labels, scores), 'logloss': log_loss(labels, scores)}
+__all__ = ['BaseMethod', 'METHODS', 'TrainConfig', 'pretrained_backbone', 'Context', 'WarmUpMethod', 'register_method',
+           'make_method', 'run_method', 'run_experiment', 'summarize', 'plot_auc', 'average_ranks', 'roc_auc',
+           'f1_at_mean', 'log_loss', 'score_all', 'RECORD_KEYS']
 
 # %% ../nbs/04_evaluate.ipynb #82c647ff
 @dataclass
@@ -76,6 +39,19 @@ class TrainConfig:
     embed_dim: int = 16
     mlp_dims: tuple = (16, 16)
     dropout: float = 0.2
+
+# %% ../nbs/04_evaluate.ipynb #1bd3bac3
+def pretrained_backbone(enc:EncodedData, base:pd.DataFrame, # the old items' interactions
+                        name:str, config:TrainConfig|None=None, seed:int=0,
+                        loss=None, # model -> batch loss function for `pretrain` (default: binary cross-entropy)
+                        show:bool=False)->CTRBackbone:
+    "Backbone `name`, sized by `config`, initialised from `seed` and pretrained on `base` with `config`'s training settings."
+    c = config or TrainConfig()
+    seed_everything(seed)
+    model = make_backbone(name, enc, dim=c.embed_dim, mlp_dims=c.mlp_dims, dropout=c.dropout)
+    pretrain(model, enc, base, c.pretrain_max_epochs, c.pretrain_patience, c.pretrain_valid_frac,
+             c.batch_size, c.lr, c.weight_decay, seed, show=show, loss_fn=None if loss is None else loss(model))
+    return model
 
 # %% ../nbs/04_evaluate.ipynb #fbf0ac60
 @dataclass
@@ -100,16 +76,18 @@ class Context:
     def emerging_rows(self)->torch.Tensor: return self.enc.encode_ids('item', self.split.emerging_items)
     @property
     def old_rows(self)->torch.Tensor: return self.enc.encode_ids('item', self.split.old_items)
+    def finetune(self, rows:pd.DataFrame)->torch.Tensor:
+        "The base warm-up with this run's settings: train only the id embeddings of the items in `rows`; returns those items."
+        c = self.config
+        return finetune_item_embeddings(self.model, self.enc, rows, c.warm_epochs, c.batch_size, c.lr, c.weight_decay, self.generator)
 
 class WarmUpMethod:
-    "A way to embed emerging items: cold start, then warm-up with each phase's interactions."
+    "A way to embed emerging items: cold start, then warm-up with each phase's interactions. Itself the plain backbone, 'base'."
     name = 'base'
     def pretrain_backbone(self, ctx:Context)->CTRBackbone|None: return None
     def fit(self, ctx:Context): pass
     def cold_start(self, ctx:Context): pass
-    def warm_up(self, ctx:Context, rows:pd.DataFrame, phase:str):
-        finetune_item_embeddings(ctx.model, ctx.enc, rows, ctx.config.warm_epochs, ctx.config.batch_size,
-                                 ctx.config.lr, ctx.config.weight_decay, ctx.generator)
+    def warm_up(self, ctx:Context, rows:pd.DataFrame, phase:str): ctx.finetune(rows)
     def predict(self, ctx:Context, data:dict)->np.ndarray: return predict(ctx.model, data)
     def settings(self)->dict:
         "The method's own options that change its numbers, JSON-able: part of each run's key. Override when the method has options."
@@ -118,16 +96,14 @@ class WarmUpMethod:
         "Check, before any training, that the method can run; raise a clear error if not. `ctx.model` is None here."
     def __repr__(self): return f"{type(self).__name__}(name={self.name!r})"
 
-class BaseMethod(WarmUpMethod):
-    "The plain backbone: untrained embeddings at cold start, only emerging items' id embeddings trained in warm phases."
-    name = 'base'
+BaseMethod = WarmUpMethod  # the plain backbone under its older name
 
 METHODS = {}
 def register_method(cls):
     "Make a `WarmUpMethod` subclass available by its `name` (to `make_method` and the command line)."
     METHODS[cls.name] = cls
     return cls
-register_method(BaseMethod)
+register_method(WarmUpMethod)
 
 def make_method(spec)->WarmUpMethod:
     "A fresh method from a registered name, a class, or a prototype instance (deep-copied)."
@@ -218,11 +194,7 @@ def _pretrained(ctx:Context, folder:RunFolder|None, pre:dict)->tuple[CTRBackbone
     if path is not None and path.exists():
         try: return load_backbone(path, ctx.enc, meta=pre), False
         except ValueError as e: logger.warning(f"{e}. Not loading it: pretraining this backbone again and saving it over {path.name} (retrain)")
-    seed_everything(ctx.seed)
-    c = ctx.config
-    model = make_backbone(ctx.backbone_name, ctx.enc, dim=c.embed_dim, mlp_dims=c.mlp_dims, dropout=c.dropout)
-    pretrain(model, ctx.enc, ctx.split.base, c.pretrain_max_epochs, c.pretrain_patience, c.pretrain_valid_frac,
-             c.batch_size, c.lr, c.weight_decay, ctx.seed, show=False)
+    model = pretrained_backbone(ctx.enc, ctx.split.base, ctx.backbone_name, ctx.config, ctx.seed)
     if path is not None: save_backbone(model, path, meta=pre)
     return model, True
 

@@ -13,17 +13,12 @@ import torch.nn.functional as F
 from .core import progress
 from .data import EncodedData
 from .protocol import order_within_items
-from .backbone import CTRBackbone
+from .backbone import CTRBackbone, item_positions
 
 # %% auto #0
 __all__ = ['MetaRefiner', 'replay_tasks', 'meta_train', 'query_loss']
 
 # %% ../nbs/11_meta.ipynb #1bcf2f77
-def _positions(items:torch.Tensor, n_rows:int)->torch.Tensor:
-    "A lookup from encoded item index to its position in `items` (-1 elsewhere)."
-    pos = torch.full((n_rows,), -1, dtype=torch.long); pos[items] = torch.arange(len(items))
-    return pos
-
 class MetaRefiner(nn.Module):
     "Refine start embeddings from a few interactions: learned per-dimension step sizes and a learned content/interaction gate."
     def __init__(self, dim:int, steps:int=5, init_lr:float=0.5):
@@ -38,7 +33,7 @@ class MetaRefiner(nn.Module):
                 support:dict, # encoded interactions of these items (user, item, label)
                 create_graph:bool=False):
         "Refined embeddings [n, dim], and the gate values [n, dim]."
-        pos = _positions(items, model.item_id.num_embeddings)[support['item']]
+        pos = item_positions(model, items)[support['item']]
         if (pos < 0).any(): raise ValueError("support rows of items that are not being refined")
         n = torch.bincount(pos, minlength=len(items)).float()
         def item_losses(e):  # mean loss of each item over its own rows, so busy items do not dominate
@@ -91,7 +86,7 @@ def meta_train(refiner:MetaRefiner, model:CTRBackbone, enc:EncodedData, tasks:pd
             sup = enc.encode_interactions(support_all[support_all['idx'].isin(chunk.numpy())])
             qry = enc.encode_interactions(query_all[query_all['idx'].isin(chunk.numpy())])
             refined, _ = refiner(model, chunk, starts[chunk], sup, create_graph=True)
-            pos = _positions(chunk, model.item_id.num_embeddings)[qry['item']]
+            pos = item_positions(model, chunk)[qry['item']]
             loss = F.binary_cross_entropy_with_logits(model(qry['user'], qry['item'], refined[pos]), qry['label'])
             opt.zero_grad(); loss.backward(); opt.step(); total += loss.item() * len(chunk)
         history.append(total / len(items))
@@ -106,7 +101,7 @@ def query_loss(refiner:MetaRefiner, model:CTRBackbone, enc:EncodedData, tasks:pd
     "Mean query loss over the three warm stages (K, 2K, 3K support rows) of replayed items: the meta-refiner's validation score."
     items = torch.as_tensor(np.unique(tasks['idx'].to_numpy()))
     qry = enc.encode_interactions(tasks[tasks['position'] >= 3 * k])
-    pos = _positions(items, model.item_id.num_embeddings)[qry['item']]
+    pos = item_positions(model, items)[qry['item']]
     losses = []
     for s in (k, 2 * k, 3 * k):
         refined, _ = refiner(model, items, starts[items], enc.encode_interactions(tasks[tasks['position'] < s]))

@@ -7,16 +7,16 @@ from __future__ import annotations
 from dataclasses import dataclass, fields as dc_fields
 import numpy as np
 import pandas as pd
-from .data import RecDataset, INTERACTION_COLUMNS
+from .data import RecDataset, INTERACTION_COLUMNS, PROTOCOL_DEFAULTS
+_all_ = ['PROTOCOL_DEFAULTS']  # defined with the loaders, in `data`
 
 # %% auto #0
-__all__ = ['WARM_PHASES', 'PHASES', 'PROTOCOL_DEFAULTS', 'EmergingSplit', 'order_within_items', 'emerging_split', 'split_dataset',
-           'drugbank_s1_split']
+__all__ = ['WARM_PHASES', 'PHASES', 'EmergingSplit', 'order_within_items', 'emerging_split', 'split_dataset', 'drugbank_s1_split',
+           'PROTOCOL_DEFAULTS']
 
 # %% ../nbs/02_protocol.ipynb #2bd11b58
 WARM_PHASES = ('warm_a', 'warm_b', 'warm_c')
 PHASES = ('cold', 'warm-a', 'warm-b', 'warm-c')  # the moments at which `test` is scored
-PROTOCOL_DEFAULTS = {'ml-1m': dict(n_old=200, k=20), 'ml-100k': dict(n_old=100, k=10), 'ml-latest-small': dict(n_old=50, k=8)}
 
 @dataclass
 class EmergingSplit:

@@ -1,6 +1,5 @@
 "The download path of the MovieLens loaders, against a file server on loopback (this machine has no internet)."
-import hashlib, http.server, threading, zipfile, functools
-from pathlib import Path
+import hashlib, zipfile
 import pytest
 import emerflow.data as data
 
@@ -9,17 +8,12 @@ ML1M_LINES = {'ratings.dat': '1::1193::5::978300760\n2::1193::3::978298413\n',
               'users.dat': '1::F::1::10::48067\n2::M::56::16::70072\n'}
 
 @pytest.fixture
-def served(tmp_path):
+def served(tmp_path, loopback):
     "A zip in ML-1M's layout, served over HTTP on 127.0.0.1."
     root = tmp_path/'www'; root.mkdir()
     with zipfile.ZipFile(root/'ml-1m.zip', 'w') as z:
         for name, text in ML1M_LINES.items(): z.writestr(f'ml-1m/{name}', text)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a: None
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f'http://127.0.0.1:{srv.server_port}/ml-1m.zip', hashlib.md5((root/'ml-1m.zip').read_bytes()).hexdigest()
-    srv.shutdown()
+    return f'{loopback(root).url}/ml-1m.zip', hashlib.md5((root/'ml-1m.zip').read_bytes()).hexdigest()
 
 def test_download_checked_verifies(served, tmp_path):
     url, md5 = served

@@ -1,5 +1,5 @@
 "DrugBank: the loader on the development copy, the CTR framing's invariants, clear errors on malformed input, and the download path against a loopback file server."
-import functools, hashlib, http.server, importlib.util, shutil, threading
+import hashlib, importlib.util, shutil
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -115,18 +115,11 @@ def test_no_openpyxl(tiny, monkeypatch):
     with pytest.raises(ImportError, match='openpyxl'): data.drugbank_drugs(tiny)
 
 # ---------------------------------------------------------------- download through a loopback server
-def serve(root:Path):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *a: None
-    srv = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    return srv
-
-def test_download_tiny(tiny, tmp_path, monkeypatch):
-    srv = serve(tiny)
+def test_download_tiny(tiny, tmp_path, monkeypatch, loopback):
+    srv = loopback(tiny)
     try:
         rels = [p.relative_to(tiny).as_posix() for p in sorted(tiny.rglob('*')) if p.is_file()]
-        files = {r: (f'http://127.0.0.1:{srv.server_port}/{r}', hashlib.md5((tiny/r).read_bytes()).hexdigest()) for r in rels}
+        files = {r: (f'{srv.url}/{r}', hashlib.md5((tiny/r).read_bytes()).hexdigest()) for r in rels}
         monkeypatch.setattr(data, 'DRUGBANK_FILES', files)
         monkeypatch.setenv('EMERFLOW_CACHE', str(tmp_path/'cache'))
         with pytest.raises(FileNotFoundError, match='download=False'): data.load_drugbank(download=False)
@@ -146,14 +139,12 @@ def test_download_tiny(tiny, tmp_path, monkeypatch):
 
 @needs_shared
 @needs_openpyxl
-def test_download_real_files(tmp_path, monkeypatch):
+def test_download_real_files(tmp_path, monkeypatch, loopback):
     "The pinned MD5s match the development copy, and a download (no drugs.tsv: the table is merged from its sources) loads the same dataset."
-    srv = serve(DB)
-    try:
-        monkeypatch.setattr(data, 'DRUGBANK_FILES', {r: (f'http://127.0.0.1:{srv.server_port}/{r}', md5) for r, (url, md5) in data.DRUGBANK_FILES.items()})
-        monkeypatch.setenv('EMERFLOW_CACHE', str(tmp_path/'cache'))
-        ds = data.load_drugbank()
-    finally: srv.shutdown()
+    srv = loopback(DB)
+    monkeypatch.setattr(data, 'DRUGBANK_FILES', {r: (f'{srv.url}/{r}', md5) for r, (url, md5) in data.DRUGBANK_FILES.items()})
+    monkeypatch.setenv('EMERFLOW_CACHE', str(tmp_path/'cache'))
+    ds = data.load_drugbank()
     assert not (tmp_path/'cache'/'downloads'/'drugbank'/'drugs'/'drugs.tsv').exists()
     ref = data.load_drugbank(DB)
     pd.testing.assert_frame_equal(ds.interactions, ref.interactions)
