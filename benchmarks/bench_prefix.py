@@ -25,20 +25,20 @@ def main():
     torch.set_num_threads(a.threads)
     from emerflow.data import load_movielens_small
     from emerflow.protocol import split_dataset
-    from emerflow import enrich
+    from emerflow import enrich, llm as llms, generate as gen
     ds = load_movielens_small(); sp = split_dataset(ds); f = ds.item_features
     examples = f.loc[sp.base['item'].value_counts().index]
     shots = enrich.fill_shots(examples, ds.item_type, ['tags'])
     ids = sorted(set(sp.emerging_items))[:a.n_items]
-    reqs = enrich._fill_requests(f.loc[ids], ds.item_type, ['tags'], shots, 3)
-    llm = enrich.load_llm(quantization=a.precision)
+    reqs = enrich.fill_requests(f.loc[ids], ds.item_type, ['tags'], shots, 3)
+    llm = llms.load_llm(quantization=a.precision)
     prompts = [llm.format(r['user'], r['prefill'], r['shots']) for r in reqs]
     n_prompt = [len(llm.tokenizer(p, add_special_tokens=False)['input_ids']) for p in prompts]
     kw = dict(max_new_tokens=a.max_new_tokens, batch_size=a.batch_size, show=False, stop_attributes=['tags'], stop_loops=True)
 
     def run(min_prefix):
         t0, res = time.perf_counter(), [None]*len(prompts)
-        for b, texts, _ in enrich.generate_batches(llm, prompts, min_prefix=min_prefix, **kw):
+        for b, texts, _ in gen.generate_batches(llm, prompts, min_prefix=min_prefix, **kw):
             for i, t in zip(b, texts): res[i] = t
         return time.perf_counter() - t0, res
 

@@ -14,51 +14,29 @@ from .backbone import CTRBackbone, predict, item_row_lookup, finetune_item_embed
 from .align import ItemViews, ViewAligner, fit_aligner, align, cv_r2
 from .meta import MetaRefiner, replay_tasks, meta_train
 from .evaluate import WarmUpMethod, Context, register_method
+from .llm import LazyLLM, QUANTIZATIONS, encoder_name
+from .enrich import Enricher, check_views, VIEWS
 
 # %% auto #0
-__all__ = ['VIEWS', 'content_views', 'EmerFlow', 'EmerFlowMethod', 'EmerFlowNoEnrichment', 'EmerFlowNoAlignment',
-           'EmerFlowNoMeta']
+__all__ = ['content_views', 'EmerFlow', 'EmerFlowMethod', 'EmerFlowNoEnrichment', 'EmerFlowNoAlignment', 'EmerFlowNoMeta']
 
 # %% ../nbs/12_emerflow.ipynb #a66e2356
-VIEWS = ('raw', 'llm_hidden', 'llm_text', 'llm_fill')
-
 def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded items that need views
                   views=VIEWS, llm=None, encoder=None, quantization:str='auto',
                   hidden_layers=None, # LLM layers for 'llm_hidden': None for `enrich.HIDDEN_LAYERS` (several: one table each, 'llm_hidden@<layer>')
                   hidden_poolings=None, # poolings for 'llm_hidden': None for `enrich.HIDDEN_POOLINGS` ('mean' tables are 'llm_hidden@<layer>', others 'llm_hidden@<layer>:<pooling>')
                   fill_examples=None, # raw ids of old items, best first: the worked examples of 'llm_fill'
                   show:bool=False)->dict:
-    "Stage-1 views of `items` as tables [n_items + 1, d] indexed by encoded item index."
-    from emerflow import enrich
-    unknown = [v for v in views if v not in VIEWS]
-    if unknown: raise ValueError(f"unknown views {unknown}; choose from {VIEWS}")
-    if 'llm_fill' in views and fill_examples is None: raise ValueError("the 'llm_fill' view needs fill_examples: old item ids, best first (or leave 'llm_fill' out of views)")
+    "Stage-1 views of `items` as tables [n_items + 1, d] indexed by encoded item index: `Enricher.content_views` of their features, one row per item."
+    check_views(views, fill_examples)
     items = torch.unique(torch.as_tensor(items))
-    lazy = enrich._as_lazy(llm, quantization, None)  # one LLM for both LLM views, loaded only if something is not cached
-    ids = enc.vocabs['item'].decode(items)
-    feats = ds.item_features.loc[ids]
-    out = {}
-    def table(vecs):
-        t = torch.zeros(enc.n_items + 1, vecs.shape[1]); t[items] = torch.as_tensor(vecs, dtype=torch.float32); return t
-    def generated_table(rows:pd.DataFrame, cols):  # the LLM's text alone, as `name: content` lines (the item type when it wrote nothing usable)
-        return table(enrich.encode_texts([enrich.serialize_item({c: r[c] for c in cols}) or ds.item_type for r in rows.to_dict('records')], encoder, show=show))
-    if 'raw' in views: out['raw'] = table(enrich.encode_texts(enrich.item_texts(feats), encoder, show=show))
-    if 'llm_hidden' in views:
-        layers = list(enrich.HIDDEN_LAYERS if hidden_layers is None else hidden_layers)
-        pools = list(enrich.HIDDEN_POOLINGS if hidden_poolings is None else hidden_poolings)
-        H = enrich.item_hidden_states(feats, ds.item_type, lazy, layer=layers, pooling=pools, show=show)
-        if len(H) == 1: out['llm_hidden'] = table(next(iter(H.values())))
-        else: out.update({f'llm_hidden@{enrich._layer_index(lazy.n_layers, l)}' + ('' if p == 'mean' else f':{p}'): table(h) for (l, p), h in H.items()})
-    if 'llm_text' in views:
-        attrs = enrich.discover_attributes(ds.item_type, list(feats.columns), lazy)
-        out['llm_text'] = generated_table(enrich.generate_attributes(feats, ds.item_type, attrs, lazy, show=show), attrs)
-    targets = enrich.sparse_features(feats) if 'llm_fill' in views else []
-    if 'llm_fill' in views and not targets:
-        logger.info(f"'llm_fill' left out: no feature of {ds.name} is missing for a fifth of these items, so there is nothing to fill")
-    if targets:
-        filled = enrich.fill_features(feats, ds.item_type, ds.item_features.loc[list(fill_examples)], targets, llm=lazy, show=show)
-        out['llm_fill'] = generated_table(filled, targets)
-    return out
+    feats = ds.item_features.loc[enc.vocabs['item'].decode(items)]
+    examples = None if fill_examples is None else ds.item_features.loc[list(fill_examples)]
+    # one Enricher: one LLM for every LLM view, loaded only if something is not cached or shipped
+    vecs = Enricher(llm, quantization, encoder=encoder, show=show).content_views(feats, ds.item_type, views, hidden_layers, hidden_poolings, examples, label=ds.name)
+    def table(v):
+        t = torch.zeros(enc.n_items + 1, v.shape[1]); t[items] = torch.as_tensor(v, dtype=torch.float32); return t
+    return {k: table(v) for k, v in vecs.items()}
 
 # %% ../nbs/12_emerflow.ipynb #1d71526e
 class EmerFlow:
@@ -180,7 +158,6 @@ class EmerFlowMethod(WarmUpMethod):
     views = VIEWS
     use_align = use_meta = True
     def __init__(self, views=None, llm=None, encoder=None, quantization:str='auto', steps:int=5, meta_epochs:int=30):
-        from emerflow.enrich import QUANTIZATIONS
         if views is not None: self.views = tuple(views)
         unknown = [v for v in self.views if v not in VIEWS]
         if unknown: raise ValueError(f"unknown views {unknown}; choose from {VIEWS}")
@@ -190,12 +167,11 @@ class EmerFlowMethod(WarmUpMethod):
 
     def settings(self)->dict:
         "What this method's numbers depend on besides the harness's settings: views, models and the LLM's precision (resolved, not 'auto'), refiner."
-        from emerflow import enrich
         s = dict(use_align=self.use_align, use_meta=self.use_meta, steps=self.steps, meta_epochs=self.meta_epochs)
         if not self.use_align: return s  # no content: neither model is used
-        s.update(views=list(self.views), encoder=enrich.encoder_name(self.encoder))
+        s.update(views=list(self.views), encoder=encoder_name(self.encoder))
         if any(v.startswith('llm_') for v in self.views):
-            lazy = enrich._LazyLLM(self.llm, self.quantization)  # reads the model's config only; an unknown model fails here, by name
+            lazy = LazyLLM(self.llm, self.quantization)  # reads the model's config only; an unknown model fails here, by name
             s.update(llm=lazy.name, precision=lazy.precision)
         return s
 

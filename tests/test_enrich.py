@@ -1,9 +1,12 @@
-"Plain pytest checks of emerflow.enrich that need no LLM: parsing, serialization, the cache's refusals, the shipped file."
+"Plain pytest checks of stage 1 (emerflow.prompts, cache, enrich, shipped) that need no LLM: parsing, serialization, the cache's refusals, the shipped file."
 import json, sqlite3
 import numpy as np, pandas as pd, pytest
-from emerflow.enrich import (parse_attribute_names, attributes_from_answer, parse_generation, AttributeParseError, FALLBACK_ATTRIBUTES,
-                             serialize_item, item_texts, EnrichCache, CacheError, cache_key, load_shipped, shipped_path, shipped_items,
-                             generate_attributes, discover_attributes, item_prompt, PROMPT_VERSION, _LazyLLM, DEFAULT_LLM)
+from emerflow.prompts import (parse_attribute_names, attributes_from_answer, parse_generation, AttributeParseError, FALLBACK_ATTRIBUTES,
+                              serialize_item, item_prompt, PROMPT_VERSION)
+from emerflow.llm import LazyLLM, DEFAULT_LLM
+from emerflow.cache import EnrichCache, CacheError, cache_key, load_shipped, shipped_path
+from emerflow.enrich import item_texts, generate_attributes, discover_attributes
+from emerflow.shipped import shipped_items
 
 RAW = ['title', 'year', 'genres', 'tags']
 
@@ -41,7 +44,7 @@ def test_item_texts_joins_generated():
     assert t[10] == 'title: A\nmood: dark' and t[20] == 'title: B'
 
 def test_bad_item_tables(tmp_path):
-    cache, lazy = EnrichCache(tmp_path/'c.sqlite'), _LazyLLM(DEFAULT_LLM)
+    cache, lazy = EnrichCache(tmp_path/'c.sqlite'), LazyLLM(DEFAULT_LLM)
     with pytest.raises(ValueError, match='empty'): generate_attributes(pd.DataFrame({'title': []}), 'movie', ['plot'], lazy, cache=cache)
     with pytest.raises(ValueError, match='no usable feature'): generate_attributes(pd.DataFrame({'title': [np.nan]}, index=[1]), 'movie', ['plot'], lazy, cache=cache)
     with pytest.raises(TypeError): generate_attributes([{'title': 'x'}], 'movie', ['plot'], lazy, cache=cache)
@@ -79,7 +82,7 @@ def test_shipped_generations_cover_the_protocol_items(tmp_path):
     assert meta['n_items'] == len(items) == (df.kind == 'item').sum()
     assert meta['prompt_version'] == PROMPT_VERSION and meta['quantization'] and meta['attributes']
     # the pipeline finds every item in the shipped file without loading a model
-    lazy = _LazyLLM(DEFAULT_LLM)
+    lazy = LazyLLM(DEFAULT_LLM)
     cache = EnrichCache(tmp_path/'c.sqlite')
     attrs = discover_attributes(item_type, list(items.columns), lazy, cache=cache)
     assert attrs == meta['attributes']
@@ -96,14 +99,15 @@ def test_shipped_file_refusals(tmp_path):
     with pytest.raises(CacheError, match='lacks columns'): load_shipped(tmp_path/'g.parquet')
 
 def test_shipped_hidden_states_cover_the_protocol_items(tmp_path):
-    from emerflow.enrich import shipped_files, item_hidden_states, HIDDEN_LAYERS, HIDDEN_POOLINGS, _read_shipped_table
+    from emerflow.cache import shipped_files, read_shipped_table
+    from emerflow.enrich import item_hidden_states, HIDDEN_LAYERS, HIDDEN_POOLINGS
     files = [p for p in shipped_files('hidden') if p.name.startswith('ml-latest-small')]
     if not files: pytest.skip('no shipped hidden states in this checkout')
-    df, meta = _read_shipped_table(files[0], {'key', 'vector'})
+    df, meta = read_shipped_table(files[0], {'key', 'vector'})
     items, item_type = shipped_items()
     assert meta['n_items'] == len(items) and len(df) == len(items) * len(HIDDEN_LAYERS) * len(HIDDEN_POOLINGS) and meta['prompt_version'] == PROMPT_VERSION
     assert meta['poolings'] == list(HIDDEN_POOLINGS)
-    lazy = _LazyLLM(DEFAULT_LLM)
+    lazy = LazyLLM(DEFAULT_LLM)
     H = item_hidden_states(items.iloc[:50], item_type, lazy, layer=list(HIDDEN_LAYERS), pooling=list(HIDDEN_POOLINGS), cache=EnrichCache(tmp_path/'c.sqlite'), show=False)
     assert not lazy.loaded  # everything came from the shipped file
     assert len(H) == len(HIDDEN_LAYERS) * len(HIDDEN_POOLINGS)
@@ -112,14 +116,15 @@ def test_shipped_hidden_states_cover_the_protocol_items(tmp_path):
     assert not np.allclose(H[HIDDEN_LAYERS[0], 'mean'], H[mid, 'mean']) and not np.allclose(H[mid, 'mean'], H[mid, 'last'])
 
 def test_shipped_fills_cover_the_protocol_items(tmp_path):
-    from emerflow.enrich import shipped_files, fill_features, FILL_VERSION, _read_shipped_table
+    from emerflow.cache import shipped_files, read_shipped_table
+    from emerflow.enrich import fill_features, FILL_VERSION
     files = [p for p in shipped_files('generations') if p.name == 'ml-latest-small_smollm2-135m_fill.parquet']
     if not files: pytest.skip('no shipped fills in this checkout')
-    df, meta = _read_shipped_table(files[0], {'key', 'output'})
+    df, meta = read_shipped_table(files[0], {'key', 'output'})
     items, item_type, examples = shipped_items(examples=True)
     assert meta['kind'] == 'fill' and meta['prompt_version'] == FILL_VERSION and meta['n_items'] == len(items) == len(df)
     assert meta['examples'] == [str(i) for i in examples.index[:meta['n_shots'] + 1]]  # the most-rated old movies all have tags
-    lazy = _LazyLLM(DEFAULT_LLM)
+    lazy = LazyLLM(DEFAULT_LLM)
     filled = fill_features(items.iloc[:40], item_type, examples, meta['targets'], meta['n_shots'], lazy, max_new_tokens=meta['decoding']['max_new_tokens'],
                            cache=EnrichCache(tmp_path/'c.sqlite'), show=False)
     assert not lazy.loaded and set(filled.source) == {'shipped'}
