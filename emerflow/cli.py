@@ -8,23 +8,13 @@ import sys, json, inspect
 from pathlib import Path
 from fastcore.script import call_parse, Param, anno_parser
 import torch
-from .core import logger
-from .data import load_dataset, DATASET_LOADERS
-from .evaluate import run_experiment, summarize, plot_auc, METHODS, TrainConfig
-from .enrich import QUANTIZATIONS, CacheError
+# the face: importing it imports every stage, so every method is registered by name
+from .all import logger, load_dataset, run_experiment, summarize, plot_auc, METHODS, TrainConfig, QUANTIZATIONS, CacheError
 
 # %% auto #0
 __all__ = ['run', 'main']
 
 # %% ../nbs/20_cli.ipynb #c97357a9
-def _load_method_modules():
-    "Import the modules that register methods, so every method is available by name."
-    import importlib
-    for mod in ('emerflow.baselines', 'emerflow.method'):
-        try: importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod: raise  # a real missing dependency, not a stage that does not exist yet
-
 @call_parse
 def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped), ml-100k, ml-1m, drugbank, drugbank-s1, synthetic
         path:str=None, # local folder or .zip for ml-100k / ml-1m / drugbank (default: cache, then download)
@@ -41,14 +31,13 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
         quiet:bool=False, # no progress bars
        ):
     "Run the emerging-item benchmark and write results.json, summary tables and auc.png to `out`."
-    _load_method_modules()
     methods = list(methods) if methods else list(METHODS)
     unknown = [m for m in methods if m not in METHODS]
     if unknown: raise ValueError(f"unknown methods {unknown}; available: {sorted(METHODS)}")
     # every option is checked before the data is loaded, let alone a model trained
     if threads < 0: raise ValueError(f"--threads must be 0 (torch's default) or a positive number, got {threads}")
     if quantization not in QUANTIZATIONS: raise ValueError(f"--quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
-    protos = [_method(m, llm, encoder, quantization) for m in methods]
+    protos = [_method(m, llm=llm, encoder=encoder, quantization=quantization) for m in methods]
     if threads: torch.set_num_threads(threads)
     ds = load_dataset(dataset, path)
     out = Path(out or Path('runs')/dataset)
@@ -63,11 +52,11 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
     print(f"\nwrote {out/'results.json'}, {out/'summary.csv'} and {out/'auc.png'}")
     return res
 
-def _method(name:str, llm, encoder, quantization):
-    "A method by name; the EmerFlow family gets the LLM and encoder options."
+def _method(name:str, **options):
+    "A registered method by name, given those of the command line's `options` that its constructor takes (the EmerFlow family: llm, encoder, quantization)."
     cls = METHODS[name]
-    from emerflow.method import EmerFlowMethod
-    return cls(llm=llm, encoder=encoder, quantization=quantization) if issubclass(cls, EmerFlowMethod) else cls()
+    takes = inspect.signature(cls).parameters
+    return cls(**{k: v for k, v in options.items() if k in takes})
 
 def _has_tabulate():
     try: import tabulate; return True
