@@ -205,14 +205,14 @@ def load_llm(name:str|None=None, # DEFAULT_LLM, a Hugging Face id, a local folde
              quantization:str='auto', # one of QUANTIZATIONS; 'auto': see `choose_quantization`
              device:str|None=None, # 'cpu', 'cuda', ...; default: cuda when available
             )->LLM:
-    "Load a causal LM and its tokenizer for batched generation, 4-bit NF4 through bitsandbytes by default."
+    "Load a causal LM and its tokenizer for batched generation; by default NF4 on a GPU and float32 on a CPU (see `choose_quantization`)."
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
     if quantization not in QUANTIZATIONS: raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
     device = _default_device(device)
-    config = llm_config(name)  # a model that is not there fails here, by name, before any conversion
     if name in (None, DEFAULT_LLM): path = prepare_gguf()
     elif str(name).endswith('.gguf'): path = prepare_gguf(name)
     else: path = name
+    config = llm_config(name)  # a model that is not there fails here, by name (a GGUF's from its converted folder, not its header again)
     on_gpu = not str(device).startswith('cpu')
     if quantization == 'auto':
         quantization = choose_quantization(config, device)
