@@ -27,7 +27,8 @@ METHODS = ('base', 'DropoutNet', 'MetaEmb', 'MWUF', 'CVAR', 'CVAR-init')
 
 def load(name:str):
     "A dataset by name, or None (with a message) when its files are not on this machine."
-    from emerflow.data import load_movielens_small, load_movielens_100k, shared_data_dir
+    from emerflow.sources import shared_data_dir
+    from emerflow.movielens import load_movielens_small, load_movielens_100k
     if name == 'ml-latest-small': return load_movielens_small()
     if name == 'ml-100k':
         root = shared_data_dir()

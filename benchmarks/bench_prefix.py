@@ -23,7 +23,7 @@ def main():
     a = ap.parse_args()
     import torch
     torch.set_num_threads(a.threads)
-    from emerflow.data import load_movielens_small
+    from emerflow.movielens import load_movielens_small
     from emerflow.protocol import split_dataset
     from emerflow import enrich, llm as llms, generate as gen
     ds = load_movielens_small(); sp = split_dataset(ds); f = ds.item_features

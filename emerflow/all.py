@@ -8,6 +8,10 @@ __all__ = []
 # %% ../nbs/30_all.ipynb #883ba2f0
 from .core import *
 from .data import *
+from .sources import *
+from .movielens import *
+from .drugbank import *
+from .loaders import *
 from .protocol import *
 from .metrics import *
 from .backbone import *

@@ -11,8 +11,7 @@ from .data import RecDataset, INTERACTION_COLUMNS, PROTOCOL_DEFAULTS
 _all_ = ['PROTOCOL_DEFAULTS']  # defined with the loaders, in `data`
 
 # %% auto #0
-__all__ = ['WARM_PHASES', 'PHASES', 'EmergingSplit', 'order_within_items', 'emerging_split', 'split_dataset', 'drugbank_s1_split',
-           'PROTOCOL_DEFAULTS']
+__all__ = ['WARM_PHASES', 'PHASES', 'EmergingSplit', 'order_within_items', 'emerging_split', 'split_dataset', 'PROTOCOL_DEFAULTS']
 
 # %% ../nbs/02_protocol.ipynb #2bd11b58
 WARM_PHASES = ('warm_a', 'warm_b', 'warm_c')
@@ -131,12 +130,3 @@ def split_dataset(ds:RecDataset, n_old:int|None=None, k:int|None=None,
     n_old, k = d.get('n_old') if n_old is None else n_old, d.get('k') if k is None else k
     if n_old is None or k is None: raise ValueError(f"{ds.name} has no default N and K; pass n_old and k")
     return emerging_split(ds.interactions, n_old, k, d.get('emerging_items') if emerging_items is None else emerging_items)
-
-# %% ../nbs/02_protocol.ipynb #8d1aa29b
-def drugbank_s1_split(path=None, # a DrugBank folder (see `load_drugbank`); None: the cache, then download
-                      k:int|None=None, # rows per warm phase; None: the dataset's default, 10
-                      seed:int=0, # seeds the negative partners and the order of each drug's rows
-                      download:bool=True)->EmergingSplit:
-    "EmerGNN's S1 task as an `EmergingSplit`: base = existing-drug DDIs, and each new drug's S1 rows cut into K / K / K / test."
-    from emerflow.data import load_drugbank
-    return split_dataset(load_drugbank(path, seed=seed, download=download, setting='s1'), k=k)

@@ -25,7 +25,7 @@ def shipped_items(dataset:str='ml-latest-small', data_path:str|Path|None=None,
                   examples:bool=False, # also return the old items, most interactions first (the worked examples of `fill_features`)
                  )->tuple:
     "The items a shipped file covers: the old and emerging items of `dataset` under its default protocol, and their type."
-    from emerflow.data import load_dataset
+    from emerflow.loaders import load_dataset
     from emerflow.protocol import split_dataset
     ds = load_dataset(dataset, data_path)
     sp = split_dataset(ds)

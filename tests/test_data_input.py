@@ -4,10 +4,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import emerflow.data as data
+import emerflow.all as ef
 from emerflow.protocol import split_dataset
 
-SHARED = data.shared_data_dir()
+SHARED = ef.shared_data_dir()
 ML100K = SHARED/'ml-100k' if SHARED and (SHARED/'ml-100k').exists() else None
 DB = SHARED/'drugbank' if SHARED and (SHARED/'drugbank').exists() else None
 
@@ -35,9 +35,9 @@ def write_1m(d:Path, rows, titles=TITLES, encoding='latin-1'):
     (d/'users.dat').write_text('1::F::1::10::48067\n2::M::56::16::70072\n')
 
 FORMATS = {  # writer, loader, ratings file, its column names, the line of the first data row
-    'ml-latest-small': (write_small, data.load_movielens_small, 'ratings.csv', ('userId', 'movieId', 'rating', 'timestamp'), 2),
-    'ml-100k': (write_100k, data.load_movielens_100k, 'u.data', ('user', 'item', 'rating', 'timestamp'), 1),
-    'ml-1m': (write_1m, data.load_movielens_1m, 'ratings.dat', ('user', 'item', 'rating', 'timestamp'), 1),
+    'ml-latest-small': (write_small, ef.load_movielens_small, 'ratings.csv', ('userId', 'movieId', 'rating', 'timestamp'), 2),
+    'ml-100k': (write_100k, ef.load_movielens_100k, 'u.data', ('user', 'item', 'rating', 'timestamp'), 1),
+    'ml-1m': (write_1m, ef.load_movielens_1m, 'ratings.dat', ('user', 'item', 'rating', 'timestamp'), 1),
 }
 
 def load(fmt, tmp_path, rows, **kw):
@@ -91,13 +91,13 @@ def test_blank_lines_keep_line_numbers(tmp_path):
     write_small(tmp_path/'s', GOOD)
     f = tmp_path/'s'/'ratings.csv'
     f.write_text(f.read_text().replace('\n1,2,3,101', '\n\n1,2,3,101').replace('2,1,5,102', '2,1,x,102'))
-    with pytest.raises(ValueError, match='line 5'): data.load_movielens_small(tmp_path/'s')
+    with pytest.raises(ValueError, match='line 5'): ef.load_movielens_small(tmp_path/'s')
 
 # ---------------------------------------------------------------- 7: tags.csv without a tag column
 def test_tags_without_tag_column(tmp_path):
     write_small(tmp_path/'s', GOOD)
     (tmp_path/'s'/'tags.csv').write_text('userId,movieId,label,timestamp\n1,1,pixar,5\n')
-    with pytest.raises(ValueError, match=r"tags.csv.*missing columns \['tag'\]"): data.load_movielens_small(tmp_path/'s')
+    with pytest.raises(ValueError, match=r"tags.csv.*missing columns \['tag'\]"): ef.load_movielens_small(tmp_path/'s')
 
 # ---------------------------------------------------------------- 2: repeated (user, item) pairs
 @pytest.mark.parametrize('fmt', FORMATS)
@@ -110,17 +110,17 @@ def test_duplicated_rows(fmt, tmp_path):
 
 def test_duplicated_shipped_file(tmp_path):
     "Every row of ml-latest-small twice: refused (today 1,109 of 6,978 test pairs of K=7 also sit in warm phases)."
-    src = data.assets_path('ml-latest-small')
+    src = ef.assets_path('ml-latest-small')
     d = tmp_path/'twice'; d.mkdir()
     for f in ('movies.csv', 'tags.csv'): (d/f).write_bytes((src/f).read_bytes())
     lines = (src/'ratings.csv').read_text().splitlines()
     (d/'ratings.csv').write_text('\n'.join(lines + lines[1:]) + '\n')
-    with pytest.raises(ValueError, match=r'100,836 \(user, item\) pairs occur more than once'): data.load_movielens_small(d)
+    with pytest.raises(ValueError, match=r'100,836 \(user, item\) pairs occur more than once'): ef.load_movielens_small(d)
 
 def toy(inter, **kw):
     users = pd.DataFrame(index=pd.Index(sorted(inter.user.unique()), name='user'))
     items = pd.DataFrame(index=pd.Index(sorted(inter.item.unique()), name='item'))
-    return data.RecDataset('toy', 'thing', inter, users, items, {}, **kw)
+    return ef.RecDataset('toy', 'thing', inter, users, items, {}, **kw)
 
 def test_recdataset_pair_policy():
     inter = pd.DataFrame({'user': [1, 2, 1, 1], 'item': [10, 10, 10, 11], 'label': [0, 1, 0, 1], 'timestamp': [5, 6, 7, 8]})
@@ -136,20 +136,20 @@ def test_recdataset_timestamps_finite():
     with pytest.raises(ValueError, match='finite'): toy(inter)
 
 def test_synthetic_pairs_unique():
-    ds = data.make_synthetic(seed=0)
+    ds = ef.make_synthetic(seed=0)
     assert not ds.interactions.duplicated(['user', 'item']).any() and ds.repeated_pairs == 'error'
 
 def test_ddi_repeated_negatives_come_last():
     "Three positives, two non-partners: one negative pair repeats, and both its copies are drug 0's latest rows."
     for seed in range(5):
-        rows = data.ddi_ctr_rows([[0, 1], [0, 2], [0, 3]], partners=[1, 2, 3, 4, 5], seed=seed).sort_values('timestamp')
+        rows = ef.ddi_ctr_rows([[0, 1], [0, 2], [0, 3]], partners=[1, 2, 3, 4, 5], seed=seed).sort_values('timestamp')
         assert rows.duplicated(['user', 'item'], keep=False).tolist() == [False] * 4 + [True] * 2, (seed, rows)
         assert sorted(rows.timestamp) == list(range(6)) and rows.label.sum() == 3
 
 @pytest.mark.skipif(DB is None, reason='the DrugBank development copy (../shared/data/drugbank) is absent')
 @pytest.mark.parametrize('setting', ['approval', 's1'])
 def test_drugbank_no_pair_in_two_parts(setting):
-    ds = data.load_drugbank(DB, setting=setting)
+    ds = ef.load_drugbank(DB, setting=setting)
     assert ds.repeated_pairs == 'last'
     sp = split_dataset(ds)
     parts = {n: set(map(tuple, p[['user', 'item']].values.tolist())) for n, p in sp.parts.items()}
@@ -177,11 +177,11 @@ def test_item_file_utf16(fmt, fname, tmp_path):
 @pytest.mark.skipif(ML100K is None, reason='the MovieLens-100K development copy (../shared/data/ml-100k) is absent')
 def test_real_100k_as_utf8(tmp_path, caplog):
     "The real u.item is Latin-1; re-encoded as UTF-8 it gives the same item table (today: 9 garbled titles)."
-    ref = data.load_movielens_100k(ML100K)
+    ref = ef.load_movielens_100k(ML100K)
     d = tmp_path/'ml-100k'; d.mkdir()
     for f in ('u.data', 'u.user'): (d/f).write_bytes((ML100K/f).read_bytes())
     (d/'u.item').write_text((ML100K/'u.item').read_text(encoding='latin-1'), encoding='utf-8')
-    with caplog.at_level(logging.INFO, logger='emerflow'): got = data.load_movielens_100k(d)
+    with caplog.at_level(logging.INFO, logger='emerflow'): got = ef.load_movielens_100k(d)
     assert 'as UTF-8' in caplog.text
     pd.testing.assert_frame_equal(got.item_features, ref.item_features)
     assert ref.item_features.loc[543, 'title'] == 'Misérables, Les'
@@ -191,7 +191,7 @@ def frame_md5(df): return hashlib.md5(df.reset_index().astype(str).to_csv(index=
 
 def test_shipped_small_unchanged():
     "The shipped ml-latest-small loads exactly as before these checks (digests taken before the change)."
-    ml = data.load_movielens_small()
+    ml = ef.load_movielens_small()
     assert frame_md5(ml.interactions) == 'a16e0edac6a7188b9dae66dddddb359f'
     assert frame_md5(ml.item_features) == '9d7e7457a880faeb0da301464b1750ee'
     assert frame_md5(ml.user_features) == 'cef40ba14256c8b287d3dddfb372578b'

@@ -1,7 +1,7 @@
 "The download path of the MovieLens loaders, against a file server on loopback (this machine has no internet)."
 import hashlib, zipfile
 import pytest
-import emerflow.data as data
+import emerflow.all as ef
 
 ML1M_LINES = {'ratings.dat': '1::1193::5::978300760\n2::1193::3::978298413\n',
               'movies.dat': "1193::One Flew Over the Cuckoo's Nest (1975)::Drama\n",
@@ -17,32 +17,32 @@ def served(tmp_path, loopback):
 
 def test_download_checked_verifies(served, tmp_path):
     url, md5 = served
-    dest = data.download_checked(url, tmp_path/'dl'/'a.zip', md5)
-    assert data.file_md5(dest) == md5
+    dest = ef.download_checked(url, tmp_path/'dl'/'a.zip', md5)
+    assert ef.file_md5(dest) == md5
     with pytest.raises(ValueError, match='differs from the published'):
-        data.download_checked(url, tmp_path/'dl'/'b.zip', '0' * 32)
+        ef.download_checked(url, tmp_path/'dl'/'b.zip', '0' * 32)
     assert not list((tmp_path/'dl').glob('b.zip*'))  # nothing unverified is left behind
 
 def test_corrupt_cached_file_is_replaced(served, tmp_path):
     url, md5 = served
     dest = tmp_path/'c.zip'; dest.write_bytes(b'truncated')
-    data.download_checked(url, dest, md5)
-    assert data.file_md5(dest) == md5
+    ef.download_checked(url, dest, md5)
+    assert ef.file_md5(dest) == md5
 
 def test_loader_downloads_into_cache(served, tmp_path, monkeypatch):
     url, md5 = served
     monkeypatch.setenv('EMERFLOW_CACHE', str(tmp_path/'cache'))
-    monkeypatch.setitem(data.MOVIELENS_ARCHIVES, 'ml-1m', (url, md5))
-    ds = data.load_movielens_1m()
+    monkeypatch.setitem(ef.MOVIELENS_ARCHIVES, 'ml-1m', (url, md5))
+    ds = ef.load_movielens_1m()
     assert len(ds.interactions) == 2 and ds.interactions.label.tolist() == [1, 0]
     assert (tmp_path/'cache'/'downloads'/'ml-1m.zip').exists()
-    monkeypatch.setitem(data.MOVIELENS_ARCHIVES, 'ml-1m', ('http://127.0.0.1:9/ml-1m.zip', md5))
-    assert len(data.load_movielens_1m().interactions) == 2  # second time from the cache, no network
+    monkeypatch.setitem(ef.MOVIELENS_ARCHIVES, 'ml-1m', ('http://127.0.0.1:9/ml-1m.zip', md5))
+    assert len(ef.load_movielens_1m().interactions) == 2  # second time from the cache, no network
 
 def test_no_network_gives_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv('EMERFLOW_CACHE', str(tmp_path/'cache'))
-    monkeypatch.setitem(data.MOVIELENS_ARCHIVES, 'ml-100k', ('http://127.0.0.1:9/ml-100k.zip', '0' * 32))
+    monkeypatch.setitem(ef.MOVIELENS_ARCHIVES, 'ml-100k', ('http://127.0.0.1:9/ml-100k.zip', '0' * 32))
     with pytest.raises(ConnectionError, match='pass its folder'):
-        data.load_movielens_100k()
+        ef.load_movielens_100k()
     with pytest.raises(FileNotFoundError, match='download=False'):
-        data.load_movielens_100k(download=False)
+        ef.load_movielens_100k(download=False)

@@ -4,10 +4,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import emerflow.data as data
-from emerflow.protocol import split_dataset, drugbank_s1_split
+import importlib.util
+import emerflow.all as ef
+import emerflow.drugbank as drugbank  # its DRUGBANK_FILES is patched to point at a local server
+from emerflow.protocol import split_dataset
 
-SHARED = data.shared_data_dir()
+SHARED = ef.shared_data_dir()
 DB = SHARED/'drugbank' if SHARED and (SHARED/'drugbank').exists() else None
 needs_shared = pytest.mark.skipif(DB is None, reason='the DrugBank development copy (../shared/data/drugbank, or $EMERFLOW_SHARED_DATA/drugbank) is absent')
 needs_openpyxl = pytest.mark.skipif(importlib.util.find_spec('openpyxl') is None, reason='reading the approval-date .xlsx needs openpyxl')
@@ -15,7 +17,7 @@ needs_openpyxl = pytest.mark.skipif(importlib.util.find_spec('openpyxl') is None
 def pair_set(a) -> set: return {tuple(sorted(p)) for p in np.asarray(a)[:, :2].tolist()}
 
 def known_pairs(root:Path) -> set:
-    return pair_set(np.concatenate([data.read_triples(root/'knowddi_sumgnn_S0'/f'{s}.txt') for s in ('train', 'valid', 'test')]))
+    return pair_set(np.concatenate([ef.read_triples(root/'knowddi_sumgnn_S0'/f'{s}.txt') for s in ('train', 'valid', 'test')]))
 
 # ---------------------------------------------------------------- a tiny folder in the same layout, checkable by hand
 TINY_DRUGS = [  # id, drugbank_id, name, approval_date, kg_description
@@ -43,7 +45,7 @@ def make_tiny(root:Path) -> Path:
 def tiny(tmp_path): return make_tiny(tmp_path/'drugbank')
 
 def test_tiny_by_hand(tiny):
-    ds = data.load_drugbank(tiny, emerging_since='2005-01-01')
+    ds = ef.load_drugbank(tiny, emerging_since='2005-01-01')
     assert ds.protocol_defaults['emerging_items'] == [3, 4]     # dated 2010 and 2012; 'Not Found', '--' and prior-1982 are old
     pos = ds.interactions.query('label == 1')
     # pairs (0,1) (1,2) (0,3) (3,4) (1,4) (2,5); 3 and 4 are no partners, so (3,4) gives no row and (0,3), (1,4) one each
@@ -54,11 +56,11 @@ def test_tiny_by_hand(tiny):
     assert not pair_set(neg[['user', 'item']].values) & known_pairs(tiny) and (neg.user != neg.item).all()
     assert ds.item_features.loc[3, 'diseases'] == ['asthma'] and ds.item_features.loc[2, 'genes'] == []
     assert ds.user_features.loc[0, 'partner_classes'] == ['Azoles']
-    sym = data.load_drugbank(tiny, emerging_partners=True)     # the fully symmetric table: 6 pairs, 12 positive rows
+    sym = ef.load_drugbank(tiny, emerging_partners=True)     # the fully symmetric table: 6 pairs, 12 positive rows
     assert sym.interactions.label.sum() == 12 and sym.protocol_defaults['emerging_items'] == [3, 4]
 
 def test_tiny_s1(tiny):
-    ds = data.load_drugbank(tiny, setting='s1')
+    ds = ef.load_drugbank(tiny, setting='s1')
     assert ds.name == 'drugbank-s1' and ds.protocol_defaults == {'n_old': 0, 'k': 10, 'emerging_items': [3, 4]}
     pos = ds.interactions.query('label == 1')
     assert sorted(map(tuple, pos[['item', 'user']].values.tolist())) == [(0, 1), (1, 0), (1, 2), (2, 1), (2, 5), (3, 0), (3, 1), (4, 1), (5, 2)]
@@ -69,7 +71,7 @@ def test_tiny_s1(tiny):
     assert len(sp.base) == 2 * 6   # the six positive rows of the existing drugs and their negatives
 
 def test_tiny_seeds(tiny):
-    a, b, c = (data.load_drugbank(tiny, seed=s).interactions for s in (0, 0, 1))
+    a, b, c = (ef.load_drugbank(tiny, seed=s).interactions for s in (0, 0, 1))
     pd.testing.assert_frame_equal(a, b)
     key = lambda df: sorted(map(tuple, df.query('label == 1')[['user', 'item']].values.tolist()))
     assert key(a) == key(c)    # the seed moves negatives and order, never positives
@@ -77,42 +79,42 @@ def test_tiny_seeds(tiny):
 # ---------------------------------------------------------------- malformed input
 def test_missing_file(tiny):
     (tiny/'knowddi_sumgnn_S0'/'test.txt').unlink()
-    with pytest.raises(FileNotFoundError, match='test.txt does not exist'): data.load_drugbank(tiny)
-    with pytest.raises(FileNotFoundError, match='is not a folder'): data.load_drugbank(tiny/'nowhere')
+    with pytest.raises(FileNotFoundError, match='test.txt does not exist'): ef.load_drugbank(tiny)
+    with pytest.raises(FileNotFoundError, match='is not a folder'): ef.load_drugbank(tiny/'nowhere')
 
 def test_bad_lines(tiny):
     f = tiny/'knowddi_sumgnn_S0'/'valid.txt'
     f.write_text('3 4 1\n1 four 2\n')
-    with pytest.raises(ValueError, match=r"line 2 of .*valid.txt is '1 four 2'"): data.load_drugbank(tiny)
+    with pytest.raises(ValueError, match=r"line 2 of .*valid.txt is '1 four 2'"): ef.load_drugbank(tiny)
     f.write_text('3 4 1\n1 4\n')
-    with pytest.raises(ValueError, match='line 2 of'): data.load_drugbank(tiny)
+    with pytest.raises(ValueError, match='line 2 of'): ef.load_drugbank(tiny)
     f.write_text('3 4 1\n1 99 2\n')
-    with pytest.raises(ValueError, match='not in the drug table'): data.load_drugbank(tiny)
+    with pytest.raises(ValueError, match='not in the drug table'): ef.load_drugbank(tiny)
 
 def test_bad_drug_table(tiny):
     t = tiny/'drugs'/'drugs.tsv'
     good = t.read_text()
     t.write_text(good.replace('2012/01/01', 'January 2012'))
-    with pytest.raises(ValueError, match='January 2012'): data.load_drugbank(tiny)
+    with pytest.raises(ValueError, match='January 2012'): ef.load_drugbank(tiny)
     t.write_text(good.replace('Epsilon  gene ABCB1', 'Epsilon  colour blue'))
-    with pytest.raises(ValueError, match="segment 'colour blue'"): data.load_drugbank(tiny)
+    with pytest.raises(ValueError, match="segment 'colour blue'"): ef.load_drugbank(tiny)
     t.write_text(good.replace('kg_description', 'description'))
-    with pytest.raises(ValueError, match=r"missing columns \['kg_description'\]"): data.load_drugbank(tiny)
+    with pytest.raises(ValueError, match=r"missing columns \['kg_description'\]"): ef.load_drugbank(tiny)
 
 def test_bad_s1(tiny):
     (tiny/'splits'/'random'/'test_S1.txt').write_text('0 3 7\n3 4 1\n')    # a new x new pair is no S1 pair
-    with pytest.raises(ValueError, match='must join a test_set drug and a train_set drug'): data.load_drugbank(tiny, setting='s1')
-    with pytest.raises(ValueError, match='setting must be one of'): data.load_drugbank(tiny, setting='s2')
-    with pytest.raises(ValueError, match='after 1982-01-01'): data.load_drugbank(tiny, emerging_since='1980-01-01')
+    with pytest.raises(ValueError, match='must join a test_set drug and a train_set drug'): ef.load_drugbank(tiny, setting='s1')
+    with pytest.raises(ValueError, match='setting must be one of'): ef.load_drugbank(tiny, setting='s2')
+    with pytest.raises(ValueError, match='after 1982-01-01'): ef.load_drugbank(tiny, emerging_since='1980-01-01')
 
 def test_no_openpyxl(tiny, monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(data.importlib.util, 'find_spec', lambda name, *a: None if name == 'openpyxl' else real(name, *a))
-    assert len(data.drugbank_drugs(tiny)) == 6      # drugs.tsv present: no .xlsx to read
+    monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *a: None if name == 'openpyxl' else real(name, *a))
+    assert len(ef.drugbank_drugs(tiny)) == 6      # drugs.tsv present: no .xlsx to read
     (tiny/'drugs'/'drugs.tsv').unlink()
     for f in ('node2id.json', 'drug_DDI_GPT.json', 'id2smiles.json'): (tiny/'drugs'/f).write_text('{}')
     (tiny/'drugs'/'drug_info_with_approval_date.xlsx').write_bytes(b'PK')
-    with pytest.raises(ImportError, match='openpyxl'): data.drugbank_drugs(tiny)
+    with pytest.raises(ImportError, match='openpyxl'): ef.drugbank_drugs(tiny)
 
 # ---------------------------------------------------------------- download through a loopback server
 def test_download_tiny(tiny, tmp_path, monkeypatch, loopback):
@@ -120,45 +122,45 @@ def test_download_tiny(tiny, tmp_path, monkeypatch, loopback):
     try:
         rels = [p.relative_to(tiny).as_posix() for p in sorted(tiny.rglob('*')) if p.is_file()]
         files = {r: (f'{srv.url}/{r}', hashlib.md5((tiny/r).read_bytes()).hexdigest()) for r in rels}
-        monkeypatch.setattr(data, 'DRUGBANK_FILES', files)
+        monkeypatch.setattr(drugbank, 'DRUGBANK_FILES', files)
         monkeypatch.setenv('EMERFLOW_CACHE', str(tmp_path/'cache'))
-        with pytest.raises(FileNotFoundError, match='download=False'): data.load_drugbank(download=False)
-        ds = data.load_drugbank()
-        pd.testing.assert_frame_equal(ds.interactions, data.load_drugbank(tiny).interactions)
+        with pytest.raises(FileNotFoundError, match='download=False'): ef.load_drugbank(download=False)
+        ds = ef.load_drugbank()
+        pd.testing.assert_frame_equal(ds.interactions, ef.load_drugbank(tiny).interactions)
         assert (tmp_path/'cache'/'downloads'/'drugbank'/'drugs'/'drugs.tsv').exists()
         # a corrupt cached file is fetched again; a wrong checksum is refused and leaves nothing behind
         (tmp_path/'cache'/'downloads'/'drugbank'/'knowddi_sumgnn_S0'/'test.txt').write_text('0 1 1\n')
-        pd.testing.assert_frame_equal(data.load_drugbank().interactions, ds.interactions)
+        pd.testing.assert_frame_equal(ef.load_drugbank().interactions, ds.interactions)
         bad = dict(files); bad['knowddi_sumgnn_S0/extra.txt'] = (files['knowddi_sumgnn_S0/test.txt'][0], '0' * 32)
-        monkeypatch.setattr(data, 'DRUGBANK_FILES', bad)
-        with pytest.raises(ValueError, match='differs from the published'): data.load_drugbank()
+        monkeypatch.setattr(drugbank, 'DRUGBANK_FILES', bad)
+        with pytest.raises(ValueError, match='differs from the published'): ef.load_drugbank()
         assert not list((tmp_path/'cache'/'downloads'/'drugbank'/'knowddi_sumgnn_S0').glob('extra.txt*'))
     finally: srv.shutdown()
-    monkeypatch.setattr(data, 'DRUGBANK_FILES', files)   # the server is gone: the verified cache is enough
-    pd.testing.assert_frame_equal(data.load_drugbank(download=False).interactions, ds.interactions)
+    monkeypatch.setattr(drugbank, 'DRUGBANK_FILES', files)   # the server is gone: the verified cache is enough
+    pd.testing.assert_frame_equal(ef.load_drugbank(download=False).interactions, ds.interactions)
 
 @needs_shared
 @needs_openpyxl
 def test_download_real_files(tmp_path, monkeypatch, loopback):
     "The pinned MD5s match the development copy, and a download (no drugs.tsv: the table is merged from its sources) loads the same dataset."
     srv = loopback(DB)
-    monkeypatch.setattr(data, 'DRUGBANK_FILES', {r: (f'{srv.url}/{r}', md5) for r, (url, md5) in data.DRUGBANK_FILES.items()})
+    monkeypatch.setattr(drugbank, 'DRUGBANK_FILES', {r: (f'{srv.url}/{r}', md5) for r, (url, md5) in ef.DRUGBANK_FILES.items()})
     monkeypatch.setenv('EMERFLOW_CACHE', str(tmp_path/'cache'))
-    ds = data.load_drugbank()
+    ds = ef.load_drugbank()
     assert not (tmp_path/'cache'/'downloads'/'drugbank'/'drugs'/'drugs.tsv').exists()
-    ref = data.load_drugbank(DB)
+    ref = ef.load_drugbank(DB)
     pd.testing.assert_frame_equal(ds.interactions, ref.interactions)
     pd.testing.assert_frame_equal(ds.item_features, ref.item_features)
 
 # ---------------------------------------------------------------- the development copy
 @pytest.fixture(scope='module')
-def db(): return data.load_drugbank(DB)
+def db(): return ef.load_drugbank(DB)
 
 @needs_shared
 def test_shared_loader(db):
     assert (db.name, db.item_type, db.n_items) == ('drugbank', 'drug', 1710)
-    drugs = data.drugbank_drugs(DB)
-    dates = data.parse_approval_dates(drugs.approval_date)
+    drugs = ef.drugbank_drugs(DB)
+    dates = ef.parse_approval_dates(drugs.approval_date)
     emerging = db.protocol_defaults['emerging_items']
     assert emerging == sorted(drugs.index[(dates >= '2005-01-01').to_numpy()]) and len(emerging) == 285
     is_em = drugs.index.isin(emerging)
@@ -181,8 +183,8 @@ def test_shared_framing(db):
 
 @needs_shared
 def test_shared_seed(db):
-    other = data.load_drugbank(DB, seed=1).interactions
-    pd.testing.assert_frame_equal(data.load_drugbank(DB, seed=0).interactions, db.interactions)
+    other = ef.load_drugbank(DB, seed=1).interactions
+    pd.testing.assert_frame_equal(ef.load_drugbank(DB, seed=0).interactions, db.interactions)
     key = lambda df: set(map(tuple, df.query('label == 1')[['user', 'item']].values.tolist()))
     assert key(other) == key(db.interactions)
     assert not other.query('label == 0')[['user', 'item']].reset_index(drop=True).equals(db.interactions.query('label == 0')[['user', 'item']].reset_index(drop=True))
@@ -191,24 +193,24 @@ def test_shared_seed(db):
 @needs_openpyxl
 def test_sources_make_drugs_tsv(tmp_path):
     shutil.copytree(DB/'drugs', tmp_path/'drugs', ignore=shutil.ignore_patterns('drugs.tsv'))
-    pd.testing.assert_frame_equal(data.drugbank_drugs(tmp_path), data.drugbank_drugs(DB))
+    pd.testing.assert_frame_equal(ef.drugbank_drugs(tmp_path), ef.drugbank_drugs(DB))
 
 @needs_shared
 def test_shared_splits(db):
     sp = split_dataset(db)
     assert (len(sp.old_items), len(sp.emerging_items), len(sp.base), len(sp.warm_a), len(sp.test)) == (1179, 243, 526_514, 2430, 97_196)
     assert not (set(sp.base.item) | set(sp.base.user)) & set(db.protocol_defaults['emerging_items'])
-    s1 = drugbank_s1_split(DB)
-    new = set(data.read_ids(DB/'splits'/'random'/'test_set.txt')); existing = set(data.read_ids(DB/'splits'/'random'/'train_set.txt'))
+    s1 = split_dataset(ef.load_drugbank(DB, setting='s1'))
+    new = set(ef.read_ids(DB/'splits'/'random'/'test_set.txt')); existing = set(ef.read_ids(DB/'splits'/'random'/'train_set.txt'))
     assert set(s1.emerging_items) <= new and len(s1.emerging_items) == 149
     assert set(s1.base.item) | set(s1.base.user) <= existing
     rows = pd.concat([s1.warm_a, s1.warm_b, s1.warm_c, s1.test])
     assert set(rows.user) <= existing
-    s1_pairs = pair_set(data.read_triples(DB/'splits'/'random'/'test_S1.txt'))
+    s1_pairs = pair_set(ef.read_triples(DB/'splits'/'random'/'test_S1.txt'))
     got = pair_set(rows.query('label == 1')[['user', 'item']].values)
     assert got == {p for p in s1_pairs if (set(p) & set(s1.emerging_items.tolist()))}
     assert len(s1.warm_a) == 10 * 149 and (s1.warm_a.groupby('item').size() == 10).all()
 
 @needs_shared
 def test_load_dataset_names():
-    assert data.load_dataset('drugbank-s1', DB).name == 'drugbank-s1'
+    assert ef.load_dataset('drugbank-s1', DB).name == 'drugbank-s1'
