@@ -7,9 +7,10 @@ features, `enrich.fill_features`) and its fusions are reported when the dataset 
 views that are missing are computed with the default LLM and encoder (slow on a CPU)."""
 import argparse, time
 import pandas as pd, torch
-from emerflow.data import load_dataset, encode
+from emerflow.data import encode
+from emerflow.loaders import load_dataset
 from emerflow.protocol import split_dataset
-from emerflow.backbone import encode_rows
+
 from emerflow.evaluate import TrainConfig, pretrained_backbone
 from emerflow.align import ItemViews, view_diagnostic
 from emerflow.method import content_views, VIEWS
@@ -27,7 +28,7 @@ def main():
     old, new = enc.encode_ids('item', sp.old_items), enc.encode_ids('item', sp.emerging_items)
     tables = content_views(ds, enc, torch.cat([old, new]), VIEWS, fill_examples=sp.base['item'].value_counts().index)
     hid = [k for k in tables if k.startswith('llm_hidden')]
-    base, test = encode_rows(enc, sp.base), encode_rows(enc, sp.test)
+    base, test = enc.encode_interactions(sp.base), enc.encode_interactions(sp.test)
     rows = []
     for bb_name in a.backbones:
         for seed in a.seeds:

@@ -13,8 +13,8 @@ from .backbone import CTRBackbone, predict, item_row_lookup, item_positions
 from .metrics import roc_auc
 
 # %% auto #0
-__all__ = ['ItemViews', 'standardize', 'RidgeMap', 'out_of_fold', 'r2', 'cv_r2', 'ViewAligner', 'fit_aligner', 'align',
-           'view_diagnostic']
+__all__ = ['RIDGE_ALPHAS', 'ItemViews', 'standardize', 'RidgeMap', 'out_of_fold', 'r2', 'cv_r2', 'ViewAligner', 'fit_aligner',
+           'align', 'view_diagnostic']
 
 # %% ../nbs/10_align.ipynb #dc72ca7a
 class ItemViews:
@@ -66,9 +66,11 @@ def standardize(t:torch.Tensor, eps:float=1e-6)->torch.Tensor:
     return out
 
 # %% ../nbs/10_align.ipynb #b8030238
+RIDGE_ALPHAS = tuple(np.logspace(-2, 5, 15))  # the ridge strengths cross-validation chooses from, per view
+
 class RidgeMap:
     "A linear map from one view to the id-embedding space: ridge regression, its strength chosen by k-fold cross-validation."
-    def __init__(self, alphas=tuple(np.logspace(-2, 5, 15))): self.alphas = tuple(float(a) for a in alphas)
+    def __init__(self, alphas=None): self.alphas = tuple(float(a) for a in (RIDGE_ALPHAS if alphas is None else alphas))
 
     def fit(self, X:torch.Tensor, Y:torch.Tensor, # inputs [n, d], targets [n, k]
             folds:int=5, # folds of the cross-validation that chooses the strength
@@ -114,7 +116,7 @@ def out_of_fold(X:torch.Tensor, Y:torch.Tensor, folds:int=5, generator:torch.Gen
     fold = torch.randperm(n, generator=generator) % folds
     out = torch.zeros(n, Y.shape[1])
     for f in range(folds):
-        m = RidgeMap(**({} if alphas is None else dict(alphas=alphas))).fit(X[fold != f], Y[fold != f])
+        m = RidgeMap(alphas).fit(X[fold != f], Y[fold != f])
         out[fold == f] = m(X[fold == f])
     return out
 
@@ -164,8 +166,11 @@ def _rows_of(rows:dict, items:torch.Tensor)->dict:
 
 def fit_aligner(model:CTRBackbone, views:ItemViews, base_rows:dict, # encoded interactions of old items
                 items:torch.Tensor, # encoded old items to fit on
-                folds:int=5, emb_weight:float=1.0, ctr_weight:float=1.0, steps:int=200, lr:float=0.05,
+                folds:int=5, emb_weight:float=1.0, ctr_weight:float=1.0,
+                steps:int=200, # optimizer steps fitting the fusion weights
+                lr:float=0.05,
                 max_rows:int=50_000, # interactions per step for the CTR term (subsampled beyond this)
+                alphas=None, # ridge strengths to choose from (default `RIDGE_ALPHAS`)
                 generator:torch.Generator|None=None)->ViewAligner:
     "Fit per-view ridge maps and their fusion weights on old items (backbone frozen); returns a `ViewAligner`."
     model.eval()
@@ -173,8 +178,8 @@ def fit_aligner(model:CTRBackbone, views:ItemViews, base_rows:dict, # encoded in
     target = model.item_id.weight.detach()[items]
     dim = target.shape[1]
     X = views(items)
-    maps = {v: RidgeMap().fit(x, target) for v, x in X.items()}
-    oof = {v: out_of_fold(x, target, folds, generator) for v, x in X.items()}
+    maps = {v: RidgeMap(alphas).fit(x, target) for v, x in X.items()}
+    oof = {v: out_of_fold(x, target, folds, generator, alphas) for v, x in X.items()}
     aligner = ViewAligner(maps, target.mean(0))
     rows = _rows_of(base_rows, items)
     if len(rows['label']) == 0: raise ValueError("no interactions for the aligner's items")

@@ -5,6 +5,7 @@
 # %% ../nbs/03_backbone.ipynb #80239958
 from __future__ import annotations
 import copy, json
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -18,9 +19,9 @@ from .metrics import log_loss
 
 # %% auto #0
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'FieldEmbedder', 'mlp', 'CTRBackbone', 'DeepFM', 'WideDeep', 'canonical_backbone',
-           'make_backbone', 'encode_rows', 'iterate_batches', 'train_epochs', 'bce_loss', 'predict', 'validation_loss',
-           'pretrain', 'item_positions', 'item_row_lookup', 'finetune_item_embeddings', 'save_backbone',
-           'load_backbone']
+           'make_backbone', 'iterate_batches', 'train_epochs', 'bce_loss', 'predict', 'validation_loss', 'pretrain',
+           'item_positions', 'item_row_lookup', 'frozen', 'finetuned_item_vectors', 'finetune_item_embeddings',
+           'save_backbone', 'load_backbone']
 
 # %% ../nbs/03_backbone.ipynb #4a42eb49
 class FieldEmbedder(nn.Module):
@@ -133,10 +134,6 @@ def make_backbone(name:str, enc:EncodedData, **kw)->CTRBackbone:
     return BACKBONES[canonical_backbone(name)](enc, **kw)
 
 # %% ../nbs/03_backbone.ipynb #62dc7fbb
-def encode_rows(enc:EncodedData, df:pd.DataFrame)->dict:
-    "Encode an interaction table once (raises on unknown ids)."
-    return enc.encode_interactions(df)
-
 def iterate_batches(data:dict, batch_size:int=2048, shuffle:bool=True, generator:torch.Generator|None=None):
     "Yield dicts of aligned tensor slices, in seeded random order when `shuffle`."
     n = len(next(iter(data.values())))
@@ -190,7 +187,7 @@ def pretrain(model:CTRBackbone, enc:EncodedData, base:pd.DataFrame, # the old it
              weight_decay:float=1e-6, seed:int=0, show:bool=True, loss_fn=None)->dict:
     "Train `model` on `base` with early stopping on a held-out slice; returns the per-epoch history."
     g = seed_everything(seed)
-    data = encode_rows(enc, base)
+    data = enc.encode_interactions(base)
     n = len(data['label']); perm = torch.randperm(n, generator=g); n_val = int(n * valid_frac)
     valid = {k: v[perm[:n_val]] for k, v in data.items()}; train = {k: v[perm[n_val:]] for k, v in data.items()}
     loss_fn = loss_fn or bce_loss(model)
@@ -223,19 +220,35 @@ def item_row_lookup(model:CTRBackbone, rows:torch.Tensor, vectors:torch.Tensor):
         return torch.where(hit.unsqueeze(-1), vectors[p.clamp(min=0)], base)
     return fn
 
-def finetune_item_embeddings(model:CTRBackbone, enc:EncodedData, df:pd.DataFrame, # the warm interactions
-                             epochs:int=1, batch_size:int=2048, lr:float=1e-3, weight_decay:float=1e-6,
-                             generator:torch.Generator|None=None)->torch.Tensor:
-    "Train only the id embeddings of the items in `df`, backbone frozen; returns the item indices updated."
-    data = encode_rows(enc, df)
+@contextmanager
+def frozen(model:nn.Module):
+    "Turn off gradients of every parameter of `model` for the duration, then restore them (a method's own modules still train)."
+    flags = [p.requires_grad for p in model.parameters()]
+    for p in model.parameters(): p.requires_grad_(False)
+    try: yield model
+    finally:
+        for p, f in zip(model.parameters(), flags): p.requires_grad_(f)
+
+def finetuned_item_vectors(model:CTRBackbone, data:dict, # encoded warm interactions
+                           starts:torch.Tensor|None=None, # [n, dim] where the items of `data` start, in `torch.unique` order; None: the id table
+                           epochs:int=1, batch_size:int=2048, lr:float=1e-3, weight_decay:float=1e-6,
+                           generator:torch.Generator|None=None)->tuple[torch.Tensor, torch.Tensor]:
+    "Fine-tune id vectors of the items in `data` against the frozen backbone, leaving the model untouched; returns (items, vectors)."
     rows = torch.unique(data['item'])
-    vec = nn.Parameter(model.item_id.weight.detach()[rows].clone())
+    vec = nn.Parameter((model.item_id.weight.detach()[rows] if starts is None else starts.detach()).clone())
     lookup = item_row_lookup(model, rows, vec)
     was = model.training; model.eval()
     loss = lambda b: F.binary_cross_entropy_with_logits(model(b['user'], b['item'], lookup(b['item'])), b['label'])
-    train_epochs(loss, [vec], data, epochs, batch_size, lr, weight_decay, generator, desc='warm-up')
-    with torch.no_grad(): model.item_id.weight[rows] = vec.detach()
+    with frozen(model): train_epochs(loss, [vec], data, epochs, batch_size, lr, weight_decay, generator, desc='warm-up')
     model.train(was)
+    return rows, vec.detach()
+
+def finetune_item_embeddings(model:CTRBackbone, data:dict, # encoded warm interactions
+                             epochs:int=1, batch_size:int=2048, lr:float=1e-3, weight_decay:float=1e-6,
+                             generator:torch.Generator|None=None)->torch.Tensor:
+    "The base warm-up: train only the id embeddings of the items in `data`, backbone frozen, and write them; returns those items."
+    rows, vec = finetuned_item_vectors(model, data, None, epochs, batch_size, lr, weight_decay, generator)
+    with torch.no_grad(): model.item_id.weight[rows] = vec
     return rows
 
 # %% ../nbs/03_backbone.ipynb #32099395

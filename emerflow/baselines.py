@@ -5,21 +5,20 @@
 # %% ../nbs/05_baselines.ipynb #1d79cdf5
 from __future__ import annotations
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass, asdict
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
-from .backbone import CTRBackbone, predict, train_epochs, encode_rows, item_positions
+from .backbone import CTRBackbone, predict, train_epochs, item_positions, frozen
 from .evaluate import WarmUpMethod, Context, register_method, pretrained_backbone
 
 # %% auto #0
-__all__ = ['BaselineConfig', 'epochs_for', 'BaselineMethod', 'frozen', 'item_features_flat', 'require_item_features',
-           'mean_old_embedding', 'set_item_rows', 'per_item_mean', 'param_changes', 'dropout_bce_loss', 'DropoutNet',
-           'MetaEmbGenerator', 'paired_meta_rows', 'meta_embedding_loss', 'MetaEmb', 'InteractedUsers', 'time_ordered',
-           'MetaScaleShift', 'MWUF', 'CVARNet', 'CVAR', 'CVARInit']
+__all__ = ['BaselineConfig', 'epochs_for', 'BaselineMethod', 'item_features_flat', 'require_item_features', 'mean_old_embedding',
+           'set_item_rows', 'per_item_mean', 'param_changes', 'dropout_bce_loss', 'DropoutNet', 'MetaEmbGenerator',
+           'paired_meta_rows', 'meta_embedding_loss', 'MetaEmb', 'InteractedUsers', 'time_ordered', 'MetaScaleShift',
+           'MWUF', 'CVARNet', 'CVAR', 'CVARInit']
 
 # %% ../nbs/05_baselines.ipynb #532a0ba1
 @dataclass
@@ -48,15 +47,6 @@ class BaselineMethod(WarmUpMethod):
     def settings(self)->dict: return asdict(self.cfg)
 
 # %% ../nbs/05_baselines.ipynb #ceedce48
-@contextmanager
-def frozen(model:nn.Module):
-    "Turn off gradients of every parameter of `model` for the duration (a method's own modules still train)."
-    flags = [p.requires_grad for p in model.parameters()]
-    for p in model.parameters(): p.requires_grad_(False)
-    try: yield model
-    finally:
-        for p, f in zip(model.parameters(), flags): p.requires_grad_(f)
-
 def item_features_flat(model:CTRBackbone, items:torch.Tensor)->torch.Tensor:
     "The frozen backbone's embeddings of the items' feature fields, concatenated to [B, n_features * dim]."
     with torch.no_grad(): return model.item_feature_embeddings(items).flatten(1)
@@ -203,9 +193,12 @@ class InteractedUsers:
         n = self.count[items].unsqueeze(-1)
         return torch.where(n > 0, self.sum[items] / n.clamp(min=1), self.prior.double()).float()
 
-def time_ordered(df:pd.DataFrame)->pd.DataFrame:
-    "Rows sorted by item, then time (stable): the order in which an item meets its users."
-    return df.sort_values(['item', 'timestamp'], kind='stable') if 'timestamp' in df else df
+def time_ordered(data:dict)->dict:
+    "Encoded rows sorted by item, then time (stable): the order in which an item meets its users."
+    if 'timestamp' not in data: return data
+    order = torch.sort(data['timestamp'], stable=True).indices
+    order = order[torch.sort(data['item'][order], stable=True).indices]  # a stable sort by item keeps time order within each item
+    return {k: v[order] for k, v in data.items()}
 
 class MetaScaleShift(nn.Module):
     "MWUF's meta networks: warm = (1 + scale(item features)) * cold + shift(mean embedding of the interacted users)."
@@ -238,7 +231,7 @@ class MWUF(BaselineMethod):
         return loss
     def fit(self, ctx:Context):
         m, c = ctx.model, ctx.config
-        base = encode_rows(ctx.enc, time_ordered(ctx.split.base))
+        base = time_ordered(ctx.rows('base'))
         self.users = InteractedUsers(m, m.item_id.num_embeddings, base)
         # each row sees the users its item had met before it, as in the paper's training over time
         data = {**base, 'user_mean': self.users.before_each(base)}
@@ -254,9 +247,9 @@ class MWUF(BaselineMethod):
                                         c.weight_decay, ctx.generator, desc='mwuf')
     def cold_start(self, ctx:Context):
         set_item_rows(ctx.model, ctx.emerging_rows, mean_old_embedding(ctx.model, ctx.old_rows))
-    def warm_up(self, ctx:Context, rows:pd.DataFrame, phase:str):
+    def warm_up(self, ctx:Context, rows:dict, phase:str):
         c = ctx.config
-        data = encode_rows(ctx.enc, time_ordered(rows))
+        data = time_ordered(rows)
         data['user_mean'] = self.users.before_each(data)
         self.users.add(data)
         # L_cold: the emerging items' cold embeddings, trained as the base method trains them
@@ -333,9 +326,9 @@ class CVAR(BaselineMethod):
         with torch.no_grad(): gen = self.net.generate(item_features_flat(ctx.model, ctx.emerging_rows), self.freq_gen)
         set_item_rows(ctx.model, ctx.emerging_rows, gen)
         self.cond[ctx.emerging_rows] = self.freq_gen  # from now on their embeddings stand for that frequency
-    def warm_up(self, ctx:Context, rows:pd.DataFrame, phase:str):
+    def warm_up(self, ctx:Context, rows:dict, phase:str):
         items = ctx.finetune(rows)
-        self._train(ctx, encode_rows(ctx.enc, rows), self.cfg.cvar_warm_epochs, 'cvar warm-up')
+        self._train(ctx, rows, self.cfg.cvar_warm_epochs, 'cvar warm-up')
         with torch.no_grad(): warm = self.net.warm(ctx.model.item_id.weight[items], self.cond[items])
         set_item_rows(ctx.model, items, warm)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastcore.script import call_parse, Param, anno_parser
 import torch
 # the face: importing it imports every stage, so every method is registered by name
-from .all import logger, load_dataset, run_experiment, summarize, plot_auc, METHODS, TrainConfig, QUANTIZATIONS, CacheError
+from .all import logger, load_dataset, run_experiment, summarize, plot_auc, METHODS, TrainConfig, QUANTIZATIONS, CacheError, current_method_name
 
 # %% auto #0
 __all__ = ['run', 'main']
@@ -31,7 +31,7 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
         quiet:bool=False, # no progress bars
        ):
     "Run the emerging-item benchmark and write results.json, summary tables and auc.png to `out`."
-    methods = list(methods) if methods else list(METHODS)
+    methods = [current_method_name(m) for m in methods] if methods else list(METHODS)  # a former name runs the method it now names
     unknown = [m for m in methods if m not in METHODS]
     if unknown: raise ValueError(f"unknown methods {unknown}; available: {sorted(METHODS)}")
     # every option is checked before the data is loaded, let alone a model trained

@@ -14,9 +14,9 @@ from .core import logger, seed_everything, progress
 from .data import RecDataset, EncodedData, encode
 from .protocol import EmergingSplit, split_dataset, WARM_PHASES, PHASES
 from .metrics import average_ranks, roc_auc, f1_at_mean, log_loss, score_all
-from .backbone import (CTRBackbone, make_backbone, canonical_backbone, pretrain, predict, encode_rows, finetune_item_embeddings,
+from .backbone import (CTRBackbone, make_backbone, canonical_backbone, pretrain, predict, finetune_item_embeddings,
                                save_backbone, load_backbone)
-from .runs import (RECORD_KEYS, RunFolder, data_fingerprint, pretrain_provenance, method_provenance, run_provenance,
+from .runs import (RECORD_KEYS, RunFolder, current_method_name, data_fingerprint, pretrain_provenance, method_provenance, run_provenance,
                            digest, reusable)
 _all_ = ['average_ranks', 'roc_auc', 'f1_at_mean', 'log_loss', 'score_all']  # the metrics live in `metrics`; importable from here too
 
@@ -70,16 +70,16 @@ class Context:
 
     def rows(self, part:str)->dict:
         "The encoded tensors of a split part ('base', 'warm_a', 'test', 'meta_a', ...), encoded once."
-        if part not in self._rows: self._rows[part] = encode_rows(self.enc, getattr(self.split, part))
+        if part not in self._rows: self._rows[part] = self.enc.encode_interactions(getattr(self.split, part))
         return self._rows[part]
     @property
     def emerging_rows(self)->torch.Tensor: return self.enc.encode_ids('item', self.split.emerging_items)
     @property
     def old_rows(self)->torch.Tensor: return self.enc.encode_ids('item', self.split.old_items)
-    def finetune(self, rows:pd.DataFrame)->torch.Tensor:
-        "The base warm-up with this run's settings: train only the id embeddings of the items in `rows`; returns those items."
+    def finetune(self, rows:dict)->torch.Tensor:
+        "The base warm-up with this run's settings: train only the id embeddings of the items in the encoded `rows`; returns those items."
         c = self.config
-        return finetune_item_embeddings(self.model, self.enc, rows, c.warm_epochs, c.batch_size, c.lr, c.weight_decay, self.generator)
+        return finetune_item_embeddings(self.model, rows, c.warm_epochs, c.batch_size, c.lr, c.weight_decay, self.generator)
 
 class WarmUpMethod:
     "A way to embed emerging items: cold start, then warm-up with each phase's interactions. Itself the plain backbone, 'base'."
@@ -87,7 +87,7 @@ class WarmUpMethod:
     def pretrain_backbone(self, ctx:Context)->CTRBackbone|None: return None
     def fit(self, ctx:Context): pass
     def cold_start(self, ctx:Context): pass
-    def warm_up(self, ctx:Context, rows:pd.DataFrame, phase:str): ctx.finetune(rows)
+    def warm_up(self, ctx:Context, rows:dict, phase:str): ctx.finetune(rows)  # rows: `ctx.rows(phase)`, encoded once
     def predict(self, ctx:Context, data:dict)->np.ndarray: return predict(ctx.model, data)
     def settings(self)->dict:
         "The method's own options that change its numbers, JSON-able: part of each run's key. Override when the method has options."
@@ -109,7 +109,7 @@ def make_method(spec)->WarmUpMethod:
     "A fresh method from a registered name, a class, or a prototype instance (deep-copied)."
     if isinstance(spec, WarmUpMethod): return copy.deepcopy(spec)
     if isinstance(spec, type) and issubclass(spec, WarmUpMethod): return spec()
-    if spec in METHODS: return METHODS[spec]()
+    if current_method_name(spec) in METHODS: return METHODS[current_method_name(spec)]()
     raise ValueError(f"unknown method {spec!r}; registered: {sorted(METHODS)}")
 
 # %% ../nbs/04_evaluate.ipynb #b68e1d8f
@@ -127,7 +127,7 @@ def run_method(method:WarmUpMethod, ctx:Context, pretrained:CTRBackbone)->list:
         probs = method.predict(ctx, test)
         records.append({'dataset': ctx.dataset.name, 'backbone': ctx.backbone_name, 'method': method.name,
                         'seed': int(ctx.seed), 'phase': phase, **score_all(labels, probs)})
-        if i < len(WARM_PHASES): method.warm_up(ctx, getattr(ctx.split, WARM_PHASES[i]), WARM_PHASES[i])
+        if i < len(WARM_PHASES): method.warm_up(ctx, ctx.rows(WARM_PHASES[i]), WARM_PHASES[i])
     return records
 
 # %% ../nbs/04_evaluate.ipynb #a90802f2
@@ -202,6 +202,7 @@ def _pretrained(ctx:Context, folder:RunFolder|None, pre:dict)->tuple[CTRBackbone
 def summarize(results:pd.DataFrame, metrics=('auc', 'f1'))->pd.DataFrame:
     "Mean and std over seeds of each metric, one row per (dataset, backbone, method), one column per (metric, phase)."
     if results.empty: raise ValueError("no results to summarize")
+    results = results.assign(method=results['method'].map(current_method_name))  # records made under a method's former name
     g = results.groupby(['dataset', 'backbone', 'method', 'phase'], sort=False)[list(metrics)]
     mean, std = g.mean(), g.std(ddof=0)
     cells = mean.map(lambda v: f'{v:.4f}') + std.map(lambda v: f' ± {v:.4f}')

@@ -5,6 +5,7 @@
 # %% ../nbs/11_meta.ipynb #42ea0ad4
 from __future__ import annotations
 import copy, math
+from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
@@ -13,17 +14,18 @@ import torch.nn.functional as F
 from .core import progress
 from .data import EncodedData
 from .protocol import order_within_items
-from .backbone import CTRBackbone, item_positions
+from .backbone import CTRBackbone, item_positions, frozen
 
 # %% auto #0
-__all__ = ['MetaRefiner', 'replay_tasks', 'meta_train', 'query_loss']
+__all__ = ['SUPPORT_STAGES', 'REPLAY_SPAN', 'MetaRefiner', 'ReplayTasks', 'replay_tasks', 'meta_train', 'query_loss']
 
 # %% ../nbs/11_meta.ipynb #1bcf2f77
 class MetaRefiner(nn.Module):
     "Refine start embeddings from a few interactions: learned per-dimension step sizes and a learned content/interaction gate."
-    def __init__(self, dim:int, steps:int=5, init_lr:float=0.5):
+    def __init__(self, dim:int, inner_steps:int=5, # gradient steps on an item's own rows per refinement (not optimizer steps)
+                 init_lr:float=0.5):
         super().__init__()
-        self.steps = steps
+        self.inner_steps = inner_steps
         self.log_lr = nn.Parameter(torch.full((dim,), math.log(init_lr)))
         self.gate = nn.Linear(3, dim)
         nn.init.zeros_(self.gate.weight); nn.init.zeros_(self.gate.bias)  # start halfway between content and interactions
@@ -42,7 +44,7 @@ class MetaRefiner(nn.Module):
         e = start if (create_graph and start.requires_grad) else start.detach().requires_grad_(True)
         with torch.enable_grad():
             before = item_losses(e)
-            for _ in range(self.steps):
+            for _ in range(self.inner_steps):
                 grad, = torch.autograd.grad(item_losses(e).sum(), e, create_graph=create_graph)
                 e = e - self.log_lr.exp() * grad
             after = item_losses(e)
@@ -52,58 +54,81 @@ class MetaRefiner(nn.Module):
         return (refined, g) if create_graph else (refined.detach(), g.detach())
 
 # %% ../nbs/11_meta.ipynb #57e6bc29
-def replay_tasks(base:pd.DataFrame, enc:EncodedData, k:int)->pd.DataFrame:
-    "Old items' rows in time order with `idx` (encoded item) and `position`, keeping the first 6K rows of each item."
-    df = order_within_items(base)
-    df = df[df['position'] < 6 * k].copy()
-    df['idx'] = enc.encode_ids('item', df['item'].tolist()).numpy()
-    return df
+SUPPORT_STAGES = 3  # the protocol's warm phases: a replayed item is refined on K, 2K, then 3K of its rows
+REPLAY_SPAN = 2 * SUPPORT_STAGES  # rows kept per old item, in units of K: 3K of support, then 3K of query (what a test set holds then)
 
-def meta_train(refiner:MetaRefiner, model:CTRBackbone, enc:EncodedData, tasks:pd.DataFrame, # from `replay_tasks`
+@dataclass
+class ReplayTasks:
+    "Old items replayed as new, encoded once: each row's user, item and label, and its place among its item's rows in time order."
+    user: torch.Tensor
+    item: torch.Tensor
+    label: torch.Tensor
+    position: torch.Tensor
+    def __len__(self): return len(self.label)
+    @property
+    def items(self)->torch.Tensor: return torch.unique(self.item)
+    def rows(self, mask:torch.Tensor)->dict:
+        "The encoded rows where `mask` holds, in their order."
+        return {'user': self.user[mask], 'item': self.item[mask], 'label': self.label[mask]}
+    def of_items(self, items:torch.Tensor)->ReplayTasks:
+        "The tasks of `items` only."
+        m = torch.isin(self.item, items)
+        return ReplayTasks(self.user[m], self.item[m], self.label[m], self.position[m])
+
+def replay_tasks(base:pd.DataFrame, enc:EncodedData, k:int, span:int=REPLAY_SPAN)->ReplayTasks:
+    "Old items' rows in time order, the first `span` * K of each, encoded once."
+    df = order_within_items(base)
+    df = df[df['position'] < span * k]
+    r = enc.encode_interactions(df)
+    return ReplayTasks(r['user'], r['item'], r['label'], torch.as_tensor(df['position'].to_numpy()))
+
+def meta_train(refiner:MetaRefiner, model:CTRBackbone, tasks:ReplayTasks, # from `replay_tasks`
                starts:torch.Tensor, # [n_items + 1, dim] out-of-fold start embeddings of the old items
                k:int, epochs:int=30, items_per_batch:int=64, lr:float=1e-2, generator:torch.Generator|None=None, show:bool=False,
                val_items:torch.Tensor|None=None, # held-out old items: keep the epoch whose refiner predicts their query rows best
               )->list:
     "Train the refiner's step sizes and gate so refined embeddings predict each old item's query rows; returns the loss per epoch."
     model.eval()
-    for p in model.parameters(): p.requires_grad_(False)
-    items = torch.as_tensor(np.unique(tasks['idx'].to_numpy()))
+    with frozen(model): return _meta_train(refiner, model, tasks, starts, k, epochs, items_per_batch, lr, generator, show, val_items)
+
+def _meta_train(refiner, model, tasks, starts, k, epochs, items_per_batch, lr, generator, show, val_items)->list:
+    items = tasks.items
     if val_items is not None:
         val_items = torch.unique(torch.as_tensor(val_items))
         items = items[~torch.isin(items, val_items)]
-        val_tasks = tasks[tasks['idx'].isin(val_items.numpy())]
-        best, best_state = query_loss(refiner, model, enc, val_tasks, starts, k), copy.deepcopy(refiner.state_dict())
+        val_tasks = tasks.of_items(val_items)
+        best, best_state = query_loss(refiner, model, val_tasks, starts, k), copy.deepcopy(refiner.state_dict())
         refiner.best_epoch = 0
     opt = torch.optim.Adam(refiner.parameters(), lr=lr)
     rng = np.random.default_rng(int(torch.randint(0, 2**31 - 1, (1,), generator=generator)))
-    query_all = tasks[(tasks['position'] >= 3 * k)]
+    is_query = tasks.position >= SUPPORT_STAGES * k
     history = []
     for ep in progress(range(epochs), show, comment='meta-train'):
-        s = int(k * rng.choice([1, 2, 3]))  # which warm stage this epoch replays
-        support_all = tasks[tasks['position'] < s]
+        s = int(k * rng.choice(range(1, SUPPORT_STAGES + 1)))  # which warm stage this epoch replays
+        is_support = tasks.position < s
         total = 0.
         for chunk in torch.split(items[torch.randperm(len(items), generator=generator)], items_per_batch):
-            sup = enc.encode_interactions(support_all[support_all['idx'].isin(chunk.numpy())])
-            qry = enc.encode_interactions(query_all[query_all['idx'].isin(chunk.numpy())])
+            in_chunk = torch.isin(tasks.item, chunk)
+            sup, qry = tasks.rows(is_support & in_chunk), tasks.rows(is_query & in_chunk)
             refined, _ = refiner(model, chunk, starts[chunk], sup, create_graph=True)
             pos = item_positions(model, chunk)[qry['item']]
             loss = F.binary_cross_entropy_with_logits(model(qry['user'], qry['item'], refined[pos]), qry['label'])
             opt.zero_grad(); loss.backward(); opt.step(); total += loss.item() * len(chunk)
         history.append(total / len(items))
         if val_items is not None:
-            vl = query_loss(refiner, model, enc, val_tasks, starts, k)
+            vl = query_loss(refiner, model, val_tasks, starts, k)
             if vl < best: best, best_state, refiner.best_epoch = vl, copy.deepcopy(refiner.state_dict()), ep + 1
     if val_items is not None: refiner.load_state_dict(best_state)
     else: refiner.best_epoch = epochs  # without held-out items, the last epoch is kept
     return history
 
-def query_loss(refiner:MetaRefiner, model:CTRBackbone, enc:EncodedData, tasks:pd.DataFrame, starts:torch.Tensor, k:int)->float:
-    "Mean query loss over the three warm stages (K, 2K, 3K support rows) of replayed items: the meta-refiner's validation score."
-    items = torch.as_tensor(np.unique(tasks['idx'].to_numpy()))
-    qry = enc.encode_interactions(tasks[tasks['position'] >= 3 * k])
+def query_loss(refiner:MetaRefiner, model:CTRBackbone, tasks:ReplayTasks, starts:torch.Tensor, k:int)->float:
+    "Mean query loss over the warm stages (K, 2K, 3K support rows) of replayed items: the meta-refiner's validation score."
+    items = tasks.items
+    qry = tasks.rows(tasks.position >= SUPPORT_STAGES * k)
     pos = item_positions(model, items)[qry['item']]
     losses = []
-    for s in (k, 2 * k, 3 * k):
-        refined, _ = refiner(model, items, starts[items], enc.encode_interactions(tasks[tasks['position'] < s]))
+    for stage in range(1, SUPPORT_STAGES + 1):
+        refined, _ = refiner(model, items, starts[items], tasks.rows(tasks.position < stage * k))
         with torch.no_grad(): losses.append(F.binary_cross_entropy_with_logits(model(qry['user'], qry['item'], refined[pos]), qry['label']).item())
     return float(np.mean(losses))

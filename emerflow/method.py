@@ -4,21 +4,24 @@
 
 # %% ../nbs/12_emerflow.ipynb #3faaa81b
 from __future__ import annotations
-import copy
+from dataclasses import dataclass, asdict, replace as _with
 import numpy as np
 import pandas as pd
 import torch
 from .core import logger, seed_everything
 from .data import RecDataset, EncodedData
-from .backbone import CTRBackbone, predict, item_row_lookup, finetune_item_embeddings, encode_rows
-from .align import ItemViews, ViewAligner, fit_aligner, align, cv_r2
-from .meta import MetaRefiner, replay_tasks, meta_train
+from .backbone import CTRBackbone, predict, item_row_lookup, finetuned_item_vectors, frozen
+from .align import ItemViews, fit_aligner, align, cv_r2, RIDGE_ALPHAS
+from .meta import MetaRefiner, replay_tasks, meta_train, REPLAY_SPAN
 from .evaluate import WarmUpMethod, Context, register_method
+from .runs import register_alias
 from .llm import LazyLLM, QUANTIZATIONS, encoder_name
+from .generate import HIDDEN_LAYERS, HIDDEN_POOLINGS
 from .enrich import Enricher, check_views, VIEWS
 
 # %% auto #0
-__all__ = ['content_views', 'EmerFlow', 'EmerFlowMethod', 'EmerFlowNoEnrichment', 'EmerFlowNoAlignment', 'EmerFlowNoMeta']
+__all__ = ['START_STRATEGIES', 'REFINE_STRATEGIES', 'content_views', 'EmerFlowConfig', 'EmerFlow', 'EmerFlowMethod',
+           'EmerFlowNoEnrichment', 'EmerFlowNoAlignment', 'EmerFlowNoMeta']
 
 # %% ../nbs/12_emerflow.ipynb #a66e2356
 def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded items that need views
@@ -38,41 +41,80 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
         t = torch.zeros(enc.n_items + 1, v.shape[1]); t[items] = torch.as_tensor(v, dtype=torch.float32); return t
     return {k: table(v) for k, v in vecs.items()}
 
+# %% ../nbs/12_emerflow.ipynb #939a339c
+START_STRATEGIES = ('aligned', 'mean')    # a new item starts at its aligned content, or at the average old item
+REFINE_STRATEGIES = ('meta', 'finetune')  # its first rows move it by the meta-learned update, or by plain fine-tuning
+
+@dataclass(frozen=True)
+class EmerFlowConfig:
+    "Every setting of EmerFlow's alignment and meta-refinement, and the stage-1 candidates it chooses among, all used on old items only."
+    start: str = 'aligned'           # one of START_STRATEGIES
+    refine: str = 'meta'             # one of REFINE_STRATEGIES
+    # stage 2: a ridge map per view, fused by weights fitted on old items
+    ridge_alphas: tuple = RIDGE_ALPHAS  # ridge strengths, one chosen per view by cross-validation
+    folds: int = 5                   # cross-validation folds: out-of-fold starts, and the hidden layer and pooling
+    fusion_steps: int = 200          # optimizer steps fitting the fusion weights
+    fusion_lr: float = 0.05
+    fusion_emb_weight: float = 1.0   # weight of matching the old items' embeddings...
+    fusion_ctr_weight: float = 1.0   # ...and of the CTR loss on their rows
+    fusion_max_rows: int = 50_000    # rows per fusion step for the CTR term, subsampled beyond this
+    # stage 3: the meta-refiner, trained on old items replayed as new
+    inner_steps: int = 5             # gradient steps on an item's own rows per refinement
+    inner_init_lr: float = 0.5       # their initial per-dimension step size (then learned)
+    meta_epochs: int = 30
+    meta_items_per_batch: int = 64
+    meta_lr: float = 1e-2
+    meta_holdout_frac: float = 1 / 6 # share of old items held out of meta-training to choose its epoch
+    replay_span: int = REPLAY_SPAN   # rows replayed per old item, in units of K (support, then query)
+    # stage 1: the hidden-state candidates (one table per layer and pooling; `fit` keeps one)
+    hidden_layers: tuple = HIDDEN_LAYERS
+    hidden_poolings: tuple = HIDDEN_POOLINGS
+    def __post_init__(self):
+        if self.start not in START_STRATEGIES: raise ValueError(f"start must be one of {START_STRATEGIES}, got {self.start!r}")
+        if self.refine not in REFINE_STRATEGIES: raise ValueError(f"refine must be one of {REFINE_STRATEGIES}, got {self.refine!r}")
+        if not 0 < self.meta_holdout_frac < 1: raise ValueError(f"meta_holdout_frac must be in (0, 1), got {self.meta_holdout_frac}")
+    def settings(self)->dict:
+        "The settings as JSON-able values, for run keys."
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
 # %% ../nbs/12_emerflow.ipynb #1d71526e
 class EmerFlow:
     "Embed emerging items for a frozen pretrained backbone: align their content, then meta-refine with their first interactions."
     def __init__(self, model:CTRBackbone, enc:EncodedData, views:ItemViews|dict|None, # content views; None: no content (mean start)
-                 use_align:bool=True, use_meta:bool=True, steps:int=5, meta_epochs:int=30, seed:int=0, show:bool=False):
-        if use_align and views is None: raise ValueError("alignment needs content views; pass views or use_align=False")
+                 config:EmerFlowConfig|None=None, seed:int=0, show:bool=False, **overrides):
+        "`overrides`: fields of `EmerFlowConfig` to change, e.g. `meta_epochs=5`."
+        self.config = _with(config or EmerFlowConfig(), **overrides)
+        if self.config.start == 'aligned' and views is None: raise ValueError("an aligned start needs content views; pass views or start='mean'")
         self.model, self.enc, self.seed, self.show = model, enc, seed, show
         self.views = views if isinstance(views, ItemViews) or views is None else ItemViews(views, model=model)
-        self.use_align, self.use_meta, self.steps, self.meta_epochs = use_align, use_meta, steps, meta_epochs
         self.aligner, self.refiner, self.fitted = None, None, False
-        self._start, self._seen = {}, []
-        model.eval()
-        for p in model.parameters(): p.requires_grad_(False)  # the backbone is frozen: EmerFlow never changes it
+        self._start, self._current, self._seen = {}, {}, []  # encoded item -> vector; `_seen`: encoded rows of each update
 
     def _ids(self, item_ids)->torch.Tensor: return self.enc.encode_ids('item', list(item_ids))
 
     def fit(self, base:pd.DataFrame, # interactions of old items
             k:int, # interactions per warm stage to meta-train for (the protocol's K)
            ):
-        "Fit the aligner and the meta-refiner on old items."
-        g = seed_everything(self.seed)
-        rows = encode_rows(self.enc, base)
+        "Fit the aligner and the meta-refiner on old items; the backbone is frozen meanwhile and left as it was."
+        with frozen(self.model): return self._fit(base, k)
+
+    def _fit(self, base:pd.DataFrame, k:int):
+        c, g = self.config, seed_everything(self.seed)
+        self.model.eval()
+        rows = self.enc.encode_interactions(base)
         old = torch.unique(rows['item']); perm = old[torch.randperm(len(old), generator=g)]
         self.mean_old = self.model.item_id.weight.detach()[old].mean(0)  # the no-content start: the average old item
-        if self.use_align:
+        if c.start == 'aligned':
             self.views = self._choose_hidden_view(old, g)
-            self.aligner = fit_aligner(self.model, self.views, rows, old, generator=g)
+            self.aligner = fit_aligner(self.model, self.views, rows, old, c.folds, c.fusion_emb_weight, c.fusion_ctr_weight, c.fusion_steps,
+                                       c.fusion_lr, c.fusion_max_rows, c.ridge_alphas, generator=g)
             logger.info(f"aligner view shares: { {k: round(w, 3) for k, w in self.aligner.shares.items()} }")
-        dim = self.model.item_id.embedding_dim
-        self.refiner = MetaRefiner(dim, self.steps)
-        if self.use_meta:
-            starts = self._out_of_fold_starts()
-            self.meta_history = meta_train(self.refiner, self.model, self.enc, replay_tasks(base, self.enc, k), starts, k,
-                                           self.meta_epochs, generator=g, show=self.show, val_items=perm[:max(1, len(perm) // 6)])
-            logger.info(f"meta-refiner: kept epoch {self.refiner.best_epoch} of {self.meta_epochs} (held-out old items)")
+        self.refiner = MetaRefiner(self.model.item_id.embedding_dim, c.inner_steps, c.inner_init_lr)
+        if c.refine == 'meta':
+            held_out = perm[:max(1, int(len(perm) * c.meta_holdout_frac))]
+            self.meta_history = meta_train(self.refiner, self.model, replay_tasks(base, self.enc, k, c.replay_span), self._out_of_fold_starts(), k,
+                                           c.meta_epochs, c.meta_items_per_batch, c.meta_lr, generator=g, show=self.show, val_items=held_out)
+            logger.info(f"meta-refiner: kept epoch {self.refiner.best_epoch} of {c.meta_epochs} (held-out old items)")
         self.fitted = True
         return self
 
@@ -81,7 +123,7 @@ class EmerFlow:
         cands = [k for k in self.views.tables if k.startswith('llm_hidden@')]
         if len(cands) < 2: return self.views
         target = self.model.item_id.weight.detach()[old]
-        self.hidden_r2 = {k: cv_r2(self.views.tables[k][old], target, generator=g) for k in cands}
+        self.hidden_r2 = {k: cv_r2(self.views.tables[k][old], target, self.config.folds, generator=g) for k in cands}
         best = max(self.hidden_r2, key=self.hidden_r2.get)
         logger.info(f"hidden-state layer and pooling chosen on old items: {best} (cross-validated R² { {k: round(v, 3) for k, v in self.hidden_r2.items()} })")
         return self.views.subset([k for k in self.views.names if k not in cands or k == best])
@@ -89,47 +131,55 @@ class EmerFlow:
     def _out_of_fold_starts(self)->torch.Tensor:
         "Start embeddings for old items from aligners that never saw them: as good as a new item's start, no better."
         starts = torch.zeros_like(self.model.item_id.weight)
-        if not self.use_align: return starts + self.mean_old
+        if self.config.start == 'mean': return starts + self.mean_old
         starts[self.aligner.oof_items] = self.aligner.oof  # each from ridge maps fitted without that item
         return starts
 
     def start(self, items:torch.Tensor)->torch.Tensor:
-        "Cold-start embeddings of encoded items: aligned content, or the mean embedding without alignment."
+        "Cold-start embeddings of encoded items: aligned content, or the mean old-item embedding."
         if not self.fitted: raise RuntimeError("call fit() first")
-        if self.use_align: return align(self.aligner, self.views, items)
+        if self.config.start == 'aligned': return align(self.aligner, self.views, items)
         return self.mean_old.expand(len(items), -1).clone()
 
     def embed(self, item_ids)->torch.Tensor:
         "Cold-start embeddings for raw item ids; remembered as their starts."
-        items = self._ids(item_ids); e = self.start(items)
+        return self._embed(self._ids(item_ids))
+
+    def _embed(self, items:torch.Tensor)->torch.Tensor:
+        e = self.start(items)
         for i, v in zip(items.tolist(), e): self._start[i] = v
         return e
 
     def update(self, interactions:pd.DataFrame)->torch.Tensor:
         "Add interactions (user, item, label) and refine every item in them from its start; returns their embeddings."
         if len(interactions) == 0: raise ValueError("no interactions to update with")
-        self._seen.append(interactions[['user', 'item', 'label']])
-        seen = pd.concat(self._seen, ignore_index=True)
-        items = torch.unique(self._ids(seen['item'].unique()))
-        missing = [i for i in items.tolist() if i not in self._start]
-        if missing: self.embed(self.enc.vocabs['item'].decode(missing))
+        return self.update_encoded(self.enc.encode_interactions(interactions[['user', 'item', 'label']]))
+
+    def update_encoded(self, rows:dict)->torch.Tensor:
+        "`update` for encoded rows: only these are new; the rows seen before are kept encoded."
+        self._seen.append({k: rows[k] for k in ('user', 'item', 'label')})
+        seen = {k: torch.cat([r[k] for r in self._seen]) for k in ('user', 'item', 'label')}
+        items = torch.unique(seen['item'])
+        missing = torch.tensor([i for i in items.tolist() if i not in self._start], dtype=torch.long)
+        if len(missing): self._embed(missing)
         start = torch.stack([self._start[i] for i in items.tolist()])
-        if self.use_meta: refined, _ = self.refiner(self.model, items, start, encode_rows(self.enc, seen))
-        else: refined = self._finetune(items, start, interactions)
-        self._current = dict(zip(items.tolist(), refined))
+        with frozen(self.model):
+            if self.config.refine == 'meta': refined, _ = self.refiner(self.model, items, start, seen)
+            else: refined = self._finetune(items, start, rows)
+        self._current.update(zip(items.tolist(), refined))
         return refined
 
-    def _finetune(self, items, start, new_rows):
-        "The no-meta ablation: plain fine-tuning of the id embedding from where it is, one epoch on the new rows (as `base`)."
-        current = getattr(self, '_current', {})
-        with torch.no_grad():
-            for i, s in zip(items.tolist(), start): self.model.item_id.weight[i] = current.get(i, s)
-        finetune_item_embeddings(self.model, self.enc, new_rows, generator=torch.Generator().manual_seed(self.seed))
-        return self.model.item_id.weight.detach()[items].clone()
+    def _finetune(self, items, start, new_rows)->torch.Tensor:
+        "The no-meta ablation: plain fine-tuning of each item's vector from where it is, one epoch on the new rows (as `base`); the backbone is not written."
+        current = torch.stack([self._current.get(i, s) for i, s in zip(items.tolist(), start)])
+        updated, vecs = finetuned_item_vectors(self.model, new_rows, current[torch.searchsorted(items, torch.unique(new_rows['item']))],
+                                               generator=torch.Generator().manual_seed(self.seed))
+        out = current.clone(); out[torch.searchsorted(items, updated)] = vecs
+        return out
 
     def embeddings(self)->tuple[torch.Tensor, torch.Tensor]:
         "Encoded items that EmerFlow embeds and their current embeddings (refined where updated, else the start)."
-        cur = {**self._start, **getattr(self, '_current', {})}
+        cur = {**self._start, **self._current}
         items = torch.tensor(sorted(cur), dtype=torch.long)
         return items, (torch.stack([cur[i] for i in items.tolist()]) if len(items) else torch.zeros(0, self.model.item_id.embedding_dim))
 
@@ -156,19 +206,24 @@ class EmerFlowMethod(WarmUpMethod):
     "EmerFlow in the evaluation harness: aligned cold start, meta-refined warm-up."
     name = 'EmerFlow'
     views = VIEWS
-    use_align = use_meta = True
-    def __init__(self, views=None, llm=None, encoder=None, quantization:str='auto', steps:int=5, meta_epochs:int=30):
+    config = EmerFlowConfig()
+    def __init__(self, views=None, llm=None, encoder=None, quantization:str='auto', config:EmerFlowConfig|None=None, **overrides):
+        "`overrides`: fields of `EmerFlowConfig` to change from this method's configuration, e.g. `meta_epochs=5`."
         if views is not None: self.views = tuple(views)
         unknown = [v for v in self.views if v not in VIEWS]
         if unknown: raise ValueError(f"unknown views {unknown}; choose from {VIEWS}")
         # checked here: a fully cached run never loads the LLM, so a bad precision would otherwise be accepted and ignored
         if quantization not in QUANTIZATIONS: raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
-        self.llm, self.encoder, self.quantization, self.steps, self.meta_epochs = llm, encoder, quantization, steps, meta_epochs
+        self.llm, self.encoder, self.quantization = llm, encoder, quantization
+        self.config = _with(config or type(self).config, **overrides)
+
+    @property
+    def uses_content(self)->bool: return self.config.start == 'aligned'
 
     def settings(self)->dict:
-        "What this method's numbers depend on besides the harness's settings: views, models and the LLM's precision (resolved, not 'auto'), refiner."
-        s = dict(use_align=self.use_align, use_meta=self.use_meta, steps=self.steps, meta_epochs=self.meta_epochs)
-        if not self.use_align: return s  # no content: neither model is used
+        "What this method's numbers depend on besides the harness's settings: its configuration, views, models and the LLM's precision (resolved, not 'auto')."
+        s = dict(config=self.config.settings())
+        if not self.uses_content: return s  # no content: neither model is used
         s.update(views=list(self.views), encoder=encoder_name(self.encoder))
         if any(v.startswith('llm_') for v in self.views):
             lazy = LazyLLM(self.llm, self.quantization)  # reads the model's config only; an unknown model fails here, by name
@@ -180,42 +235,46 @@ class EmerFlowMethod(WarmUpMethod):
         self._tables(ctx)
 
     def _views(self, ctx:Context):
-        if not self.use_align: return None
+        if not self.uses_content: return None
         return ItemViews(self._tables(ctx), model=ctx.model)
 
     def _tables(self, ctx:Context)->dict|None:
         "The stage-1 tables of the split's old and emerging items, computed once per dataset, split and models."
-        if not self.use_align: return None
+        if not self.uses_content: return None
         items = torch.cat([ctx.old_rows, ctx.emerging_rows])
         popular = tuple(ctx.split.base['item'].value_counts().index)  # old items, best known first: the worked examples of 'llm_fill'
+        c = self.config
         # the split decides which items need views and which are examples, so it is part of the key
-        key = (ctx.dataset.name, tuple(items.tolist()), popular, tuple(self.views), str(self.llm), str(self.encoder), self.quantization)
+        key = (ctx.dataset.name, tuple(items.tolist()), popular, tuple(self.views), str(self.llm), str(self.encoder), self.quantization,
+               tuple(c.hidden_layers), tuple(c.hidden_poolings))
         if key not in _VIEW_CACHE:
             _VIEW_CACHE.clear()  # one dataset's views at a time: they can be large
             _VIEW_CACHE[key] = content_views(ctx.dataset, ctx.enc, items, self.views, self.llm, self.encoder, self.quantization,
-                                             fill_examples=popular, show=ctx.show)
+                                             c.hidden_layers, c.hidden_poolings, fill_examples=popular, show=ctx.show)
         return _VIEW_CACHE[key]
 
     def fit(self, ctx:Context):
-        self.ef = EmerFlow(ctx.model, ctx.enc, self._views(ctx), self.use_align, self.use_meta, self.steps, self.meta_epochs, ctx.seed)
-        self.ef.fit(ctx.split.base, ctx.split.k)
-    def cold_start(self, ctx:Context): self.ef.embed(ctx.split.emerging_items)
-    def warm_up(self, ctx:Context, rows:pd.DataFrame, phase:str): self.ef.update(rows)
+        self.ef = EmerFlow(ctx.model, ctx.enc, self._views(ctx), self.config, ctx.seed).fit(ctx.split.base, ctx.split.k)
+    def cold_start(self, ctx:Context): self.ef._embed(ctx.emerging_rows)
+    def warm_up(self, ctx:Context, rows:dict, phase:str): self.ef.update_encoded(rows)
     def predict(self, ctx:Context, data:dict)->np.ndarray: return self.ef.predict_encoded(data)
 
 @register_method
 class EmerFlowNoEnrichment(EmerFlowMethod):
     "Ablation: raw features only (the backbone's feature embeddings and the raw text), no LLM views."
-    name, views = 'EmerFlow-enrichment', ('raw',)
+    name, views = 'EmerFlow w/o enrichment', ('raw',)
 
 @register_method
 class EmerFlowNoAlignment(EmerFlowMethod):
     "Ablation: no content; new items start from the mean old-item embedding, then meta-refinement."
-    name, use_align = 'EmerFlow-alignment', False
+    name, config = 'EmerFlow w/o alignment', EmerFlowConfig(start='mean')
 
 @register_method
 class EmerFlowNoMeta(EmerFlowMethod):
-    "Ablation: aligned start, then plain fine-tuning of the id embedding in each warm phase."
-    name, use_meta = 'EmerFlow-meta', False
+    "Ablation: aligned start, then plain fine-tuning of the id vectors in each warm phase."
+    name, config = 'EmerFlow w/o meta', EmerFlowConfig(refine='finetune')
 
 register_method(EmerFlowMethod)
+# the names these ablations had before (results files written then still load under the new names)
+for _old, _cls in (('EmerFlow-enrichment', EmerFlowNoEnrichment), ('EmerFlow-alignment', EmerFlowNoAlignment), ('EmerFlow-meta', EmerFlowNoMeta)):
+    register_alias(_old, _cls.name)

@@ -16,9 +16,9 @@ from .data import RecDataset
 from .protocol import EmergingSplit, PHASES
 
 # %% auto #0
-__all__ = ['RECORD_KEYS', 'LOCK_TIMEOUT', 'canonical_json', 'digest', 'data_fingerprint', 'split_provenance',
+__all__ = ['RECORD_KEYS', 'LOCK_TIMEOUT', 'METHOD_ALIASES', 'canonical_json', 'digest', 'data_fingerprint', 'split_provenance',
            'pretrain_provenance', 'method_provenance', 'run_provenance', 'provenance_diff', 'OutputFolderBusy',
-           'RunFolder', 'reusable']
+           'register_alias', 'current_method_name', 'RunFolder', 'reusable']
 
 # %% ../nbs/07_runs.ipynb #8428792b
 def canonical_json(obj)->str:
@@ -94,6 +94,17 @@ LOCK_TIMEOUT = 60.0  # seconds a writer waits for another to finish its (millise
 class OutputFolderBusy(ValueError):
     "Another process has held an output folder's lock longer than the wait allows (a `ValueError`: the command line reports it without a traceback)."
 
+METHOD_ALIASES = {}  # a method's former name -> its name now; records written under the old name read as the new one
+
+def register_alias(old:str, new:str):
+    "Let `old`, a method's former name, stand for `new` in `make_method`, the command line and results files."
+    if old == new: raise ValueError(f"{old!r} cannot be an alias of itself")
+    METHOD_ALIASES[old] = new
+
+def current_method_name(name:str)->str:
+    "The name a method has now, given the name a record or a user used."
+    return METHOD_ALIASES.get(name, name)
+
 def _records_text(recs:list)->str: return '[\n' + ',\n'.join(json.dumps(r) for r in recs) + '\n]\n' if recs else '[]\n'
 
 class RunFolder:
@@ -134,7 +145,7 @@ class RunFolder:
             raise ValueError(f"{p} is not valid JSON ({e}); it is left as it is: repair it, or move it away to start afresh") from e
         if not isinstance(recs, list) or any(not isinstance(r, dict) or set(RECORD_KEYS) - set(r) for r in recs):
             raise ValueError(f"{p} does not hold emerflow result records (keys {RECORD_KEYS}); it is left as it is")
-        return recs
+        return [{**r, 'method': current_method_name(r['method'])} for r in recs]
 
     def merge_records(self, new:list)->list:
         "Under the lock: re-read `results.json`, replace the records of the runs in `new` (by key), write it atomically; returns all records."

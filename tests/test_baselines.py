@@ -49,7 +49,7 @@ def test_only_emerging_id_rows_change(data, pretrained, backbone, name):
     ctx.model.eval()
     start = copy.deepcopy(ctx.model.state_dict())
     method.fit(ctx); method.cold_start(ctx)
-    for phase in WARM_PHASES: method.warm_up(ctx, getattr(split, phase), phase)
+    for phase in WARM_PHASES: method.warm_up(ctx, ctx.rows(phase), phase)
     changes = bl.param_changes(start, ctx.model.state_dict())
     assert list(changes) == ['embedder.item_id.weight'], list(changes)
     assert set(changes['embedder.item_id.weight'].tolist()) <= set(ctx.emerging_rows.tolist())

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 import emerflow.evaluate as ev
-from emerflow.data import make_synthetic, load_movielens_small, RecDataset
+from emerflow.data import make_synthetic, RecDataset
+from emerflow.movielens import load_movielens_small
 from emerflow.protocol import split_dataset, emerging_split
 from emerflow.evaluate import run_experiment, TrainConfig, WarmUpMethod, BaseMethod, summarize
 
