@@ -66,7 +66,7 @@ def standardize(t:torch.Tensor, eps:float=1e-6)->torch.Tensor:
     return out
 
 # %% ../nbs/10_align.ipynb #b8030238
-RIDGE_ALPHAS = tuple(np.logspace(-2, 5, 15))  # the ridge strengths cross-validation chooses from, per view
+RIDGE_ALPHAS = tuple(float(a) for a in np.logspace(-2, 5, 15))  # the ridge strengths cross-validation chooses from, per view
 
 class RidgeMap:
     "A linear map from one view to the id-embedding space: ridge regression, its strength chosen by k-fold cross-validation."
