@@ -57,14 +57,15 @@ def _gguf_dest(gguf)->tuple[Path, Path, str]:
     return gguf, cache_dir('models')/f"{gguf.stem}-{md5[:10]}", md5
 
 # %% ../nbs/06b_llm.ipynb #40cbf6e6
-def _prepared_ok(folder:Path, md5:str)->bool:
+def _prepared_ok(folder:Path, md5:str, warn:bool=False # log that a damaged folder will be converted again
+                )->bool:
     "Whether `folder` holds a complete conversion of the GGUF with this MD5: the marker names it, and every file it lists has its recorded size."
     try: m = json.loads((folder/_PREPARED_MARKER).read_text())
     except (OSError, ValueError): return False
     files = m.get('files') if isinstance(m, dict) else None
     if m.get('gguf_md5') != md5 or not isinstance(files, dict) or not files: return False
     ok = all((folder/f).is_file() and (folder/f).stat().st_size == n for f, n in files.items())
-    if not ok: logger.warning(f"{folder} is incomplete or damaged (a file is missing or truncated); converting again")
+    if not ok and warn: logger.warning(f"{folder} is incomplete or damaged (a file is missing or truncated); converting again")
     return ok
 
 # %% ../nbs/06b_llm.ipynb #6c21731f
@@ -78,7 +79,7 @@ def prepare_gguf(gguf:str|Path|None=None, # a .gguf file; default: the SmolLM2 G
     if not force and _prepared_ok(dest, md5): return dest
     # another process converting the same file: wait for it (bounded), then use its folder instead of replacing it under its feet
     with file_lock(dest.parent/f".{dest.name}.lock", timeout=900):
-        if not force and _prepared_ok(dest, md5): return dest
+        if not force and _prepared_ok(dest, md5, warn=True): return dest  # decided under the lock, so said once
         return _convert_gguf(gguf, dest, md5)
 
 # %% ../nbs/06b_llm.ipynb #6f7cbe43
