@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from .core import logger, seed_everything, progress
 from .data import RecDataset, EncodedData, encode
-from .protocol import EmergingSplit, split_dataset, WARM_PHASES, PHASES
+from .protocol import EmergingSplit, split_dataset, WARM_PHASES, PHASES, FORMER_PHASE_NAMES
 from .metrics import average_ranks, roc_auc, f1_at_mean, log_loss, score_all
 from .backbone import (CTRBackbone, make_backbone, canonical_backbone, pretrain, predict, finetune_item_embeddings,
                                save_backbone, load_backbone)
@@ -202,7 +202,8 @@ def _pretrained(ctx:Context, folder:RunFolder|None, pre:dict)->tuple[CTRBackbone
 def summarize(results:pd.DataFrame, metrics=('auc', 'f1'))->pd.DataFrame:
     "Mean and std over seeds of each metric, one row per (dataset, backbone, method), one column per (metric, phase)."
     if results.empty: raise ValueError("no results to summarize")
-    results = results.assign(method=results['method'].map(current_method_name))  # records made under a method's former name
+    # records made under a method's or a phase's former name
+    results = results.assign(method=results['method'].map(current_method_name), phase=results['phase'].replace(FORMER_PHASE_NAMES))
     g = results.groupby(['dataset', 'backbone', 'method', 'phase'], sort=False)[list(metrics)]
     mean, std = g.mean(), g.std(ddof=0)
     cells = mean.map(lambda v: f'{v:.4f}') + std.map(lambda v: f' ± {v:.4f}')

@@ -11,11 +11,13 @@ from .data import RecDataset, INTERACTION_COLUMNS, PROTOCOL_DEFAULTS
 _all_ = ['PROTOCOL_DEFAULTS']  # defined with the loaders, in `data`
 
 # %% auto #0
-__all__ = ['WARM_PHASES', 'PHASES', 'EmergingSplit', 'order_within_items', 'emerging_split', 'split_dataset', 'PROTOCOL_DEFAULTS']
+__all__ = ['WARM_PHASES', 'PHASES', 'FORMER_PHASE_NAMES', 'EmergingSplit', 'order_within_items', 'emerging_split',
+           'split_dataset', 'PROTOCOL_DEFAULTS']
 
 # %% ../nbs/02_protocol.ipynb #2bd11b58
-WARM_PHASES = ('warm_a', 'warm_b', 'warm_c')
-PHASES = ('cold', 'warm-a', 'warm-b', 'warm-c')  # the moments at which `test` is scored
+WARM_PHASES = ('warm_a', 'warm_b', 'warm_c')  # the split's warm parts; each names the phase scored after it
+PHASES = ('cold',) + WARM_PHASES  # the moments at which `test` is scored: before any warm rows, then after each warm part
+FORMER_PHASE_NAMES = {'warm-a': 'warm_a', 'warm-b': 'warm_b', 'warm-c': 'warm_c'}  # how results files spelled them before
 
 @dataclass
 class EmergingSplit:

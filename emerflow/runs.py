@@ -13,7 +13,7 @@ import pandas as pd
 from . import __version__
 from .core import logger, atomic_write, file_lock, LockTimeout
 from .data import RecDataset
-from .protocol import EmergingSplit, PHASES
+from .protocol import EmergingSplit, PHASES, FORMER_PHASE_NAMES
 
 # %% auto #0
 __all__ = ['RECORD_KEYS', 'LOCK_TIMEOUT', 'METHOD_ALIASES', 'canonical_json', 'digest', 'data_fingerprint', 'split_provenance',
@@ -145,7 +145,7 @@ class RunFolder:
             raise ValueError(f"{p} is not valid JSON ({e}); it is left as it is: repair it, or move it away to start afresh") from e
         if not isinstance(recs, list) or any(not isinstance(r, dict) or set(RECORD_KEYS) - set(r) for r in recs):
             raise ValueError(f"{p} does not hold emerflow result records (keys {RECORD_KEYS}); it is left as it is")
-        return [{**r, 'method': current_method_name(r['method'])} for r in recs]
+        return [{**r, 'method': current_method_name(r['method']), 'phase': FORMER_PHASE_NAMES.get(r['phase'], r['phase'])} for r in recs]
 
     def merge_records(self, new:list)->list:
         "Under the lock: re-read `results.json`, replace the records of the runs in `new` (by key), write it atomically; returns all records."

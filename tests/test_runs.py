@@ -107,7 +107,7 @@ def test_returns_only_this_calls_records(tmp_path):
 def test_legacy_results_load_and_are_never_reused(tmp_path, caplog):
     "A results.json from before run keys: kept in the file, not reused, and said so."
     legacy = [{'dataset': 'synthetic', 'backbone': 'deepfm', 'method': 'base', 'seed': 0, 'phase': p,
-               'auc': 0.123, 'f1': 0.5, 'logloss': 0.7} for p in ('cold', 'warm-a', 'warm-b', 'warm-c')]
+               'auc': 0.123, 'f1': 0.5, 'logloss': 0.7} for p in ('cold', 'warm_a', 'warm_b', 'warm_c')]
     (tmp_path/'results.json').write_text(json.dumps(legacy))
     with caplog.at_level(logging.INFO, logger='emerflow'): res = run(tmp_path)
     assert 0.123 not in res.auc.tolist()

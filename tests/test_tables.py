@@ -9,7 +9,7 @@ SCRIPT = ROOT / 'benchmarks' / 'tables.py'
 _spec = importlib.util.spec_from_file_location('tables', SCRIPT)  # benchmarks/ is scripts, not a package
 tables = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(tables)
 
-PHASES = ('cold', 'warm-a', 'warm-b', 'warm-c')
+PHASES = ('cold', 'warm_a', 'warm_b', 'warm_c')
 # (backbone, method) -> per phase, the AUC of seeds 0 and 1
 AUCS = {('deepfm', 'base'):      [(.70, .72), (.75, .75), (.60, .64), (.80, .80)],
         ('deepfm', 'EmerFlow'):  [(.705, .715), (.70, .70), (.65, .67), (.81, .83)],
@@ -18,7 +18,7 @@ AUCS = {('deepfm', 'base'):      [(.70, .72), (.75, .75), (.60, .64), (.80, .80)
 # mean ± population std (ddof=0, as `summarize`): e.g. (.70, .72) -> 0.71 ± 0.01. Bold: best mean shown per backbone and
 # phase; deepfm cold ties (0.7100 twice), widedeep warm-b ties as shown (0.50004 displays as 0.5000).
 EXPECTED = """\
-| backbone | method | cold | warm-a | warm-b | warm-c |
+| backbone | method | cold | warm_a | warm_b | warm_c |
 |---|---|---|---|---|---|
 | DeepFM | base | **0.7100 ± 0.0100** | **0.7500 ± 0.0000** | 0.6200 ± 0.0200 | 0.8000 ± 0.0000 |
 | DeepFM | EmerFlow | **0.7100 ± 0.0050** | 0.7000 ± 0.0000 | **0.6600 ± 0.0100** | **0.8200 ± 0.0100** |
