@@ -9,12 +9,13 @@ import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F
+from .data import RecDataset, EncodedData
 from .backbone import CTRBackbone, predict, item_row_lookup, item_positions
 from .metrics import roc_auc
 
 # %% auto #0
 __all__ = ['RIDGE_ALPHAS', 'ItemViews', 'standardize', 'RidgeMap', 'out_of_fold', 'r2', 'cv_r2', 'ViewAligner', 'fit_aligner',
-           'align', 'view_diagnostic']
+           'align', 'bag_of_words', 'view_diagnostic']
 
 # %% ../nbs/10_align.ipynb #dc72ca7a
 class ItemViews:
@@ -205,6 +206,19 @@ def fit_aligner(model:CTRBackbone, views:ItemViews, base_rows:dict, # encoded in
 def align(aligner:ViewAligner, views:ItemViews, items:torch.Tensor)->torch.Tensor:
     "Aligned embeddings of encoded `items`."
     return aligner(views(items))
+
+# %% ../nbs/10_align.ipynb #3fd82846
+def bag_of_words(ds:RecDataset, enc:EncodedData, column:str # a text feature of the items
+                )->torch.Tensor:
+    "A 0/1 table [n_items + 1, n_words] of the words of an item text feature, row per encoded item (row 0: padding): a view that needs no model."
+    if column not in ds.item_features: raise ValueError(f"{ds.name} has no item feature {column!r}; it has {list(ds.item_features.columns)}")
+    texts = [str(ds.item_features.at[i, column]) for i in enc.vocabs['item'].itos]
+    words = sorted({w for t in texts for w in t.split()})
+    col = {w: j for j, w in enumerate(words)}
+    table = torch.zeros(enc.n_items + 1, len(words))
+    for r, t in enumerate(texts, start=1):
+        for w in t.split(): table[r, col[w]] = 1.
+    return table
 
 # %% ../nbs/10_align.ipynb #88a3b919
 def view_diagnostic(model:CTRBackbone, views:ItemViews, base_rows:dict, old:torch.Tensor, # encoded old items

@@ -182,6 +182,7 @@ class Enricher:
                       hidden_poolings=None, # poolings for 'llm_hidden': None for `HIDDEN_POOLINGS` ('mean' tables are 'llm_hidden@<layer>', others 'llm_hidden@<layer>:<pooling>')
                       fill_examples:pd.DataFrame|None=None, # old items, best first: the worked examples of 'llm_fill'
                       label:str|None=None, # what the log calls these items (e.g. the dataset's name); default: the item type
+                      n_shots:int=3, # worked examples in each 'llm_fill' prompt
                      )->dict[str, np.ndarray]:
         "Stage 1 for an item table: each view as one float32 array whose rows follow `items.index` ('raw', 'llm_hidden@<layer>[:<pooling>]', 'llm_text', 'llm_fill')."
         check_views(views, fill_examples)
@@ -201,7 +202,7 @@ class Enricher:
         targets = sparse_features(items) if 'llm_fill' in views else []
         if 'llm_fill' in views and not targets:
             logger.info(f"'llm_fill' left out: no feature of {label or item_type + ' items'} is missing for a fifth of these items, so there is nothing to fill")
-        if targets: out['llm_fill'] = generated(self.fill_features(items, item_type, fill_examples, targets), targets)
+        if targets: out['llm_fill'] = generated(self.fill_features(items, item_type, fill_examples, targets, n_shots), targets)
         return out
 
 # %% ../nbs/06e_enrich.ipynb #e788d399

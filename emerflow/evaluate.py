@@ -21,9 +21,9 @@ from .runs import (RECORD_KEYS, RunFolder, current_method_name, data_fingerprint
 _all_ = ['average_ranks', 'roc_auc', 'f1_at_mean', 'log_loss', 'score_all']  # the metrics live in `metrics`; importable from here too
 
 # %% auto #0
-__all__ = ['BaseMethod', 'METHODS', 'TrainConfig', 'pretrained_backbone', 'Context', 'WarmUpMethod', 'register_method',
-           'make_method', 'run_method', 'run_experiment', 'summarize', 'plot_auc', 'average_ranks', 'roc_auc',
-           'f1_at_mean', 'log_loss', 'score_all', 'RECORD_KEYS']
+__all__ = ['METHODS', 'TrainConfig', 'pretrained_backbone', 'Context', 'WarmUpMethod', 'register_method', 'make_method',
+           'run_method', 'run_experiment', 'summarize', 'plot_auc', 'average_ranks', 'roc_auc', 'f1_at_mean',
+           'log_loss', 'score_all', 'RECORD_KEYS']
 
 # %% ../nbs/04_evaluate.ipynb #82c647ff
 @dataclass
@@ -96,7 +96,6 @@ class WarmUpMethod:
         "Check, before any training, that the method can run; raise a clear error if not. `ctx.model` is None here."
     def __repr__(self): return f"{type(self).__name__}(name={self.name!r})"
 
-BaseMethod = WarmUpMethod  # the plain backbone under its older name
 
 METHODS = {}
 def register_method(cls):

@@ -29,6 +29,7 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
                   hidden_layers=None, # LLM layers for 'llm_hidden': None for `enrich.HIDDEN_LAYERS` (several: one table each, 'llm_hidden@<layer>')
                   hidden_poolings=None, # poolings for 'llm_hidden': None for `enrich.HIDDEN_POOLINGS` ('mean' tables are 'llm_hidden@<layer>', others 'llm_hidden@<layer>:<pooling>')
                   fill_examples=None, # raw ids of old items, best first: the worked examples of 'llm_fill'
+                  n_shots:int=3, # worked examples in each 'llm_fill' prompt
                   show:bool=False)->dict:
     "Stage-1 views of `items` as tables [n_items + 1, d] indexed by encoded item index: `Enricher.content_views` of their features, one row per item."
     check_views(views, fill_examples)
@@ -36,7 +37,7 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
     feats = ds.item_features.loc[enc.vocabs['item'].decode(items)]
     examples = None if fill_examples is None else ds.item_features.loc[list(fill_examples)]
     # one Enricher: one LLM for every LLM view, loaded only if something is not cached or shipped
-    vecs = Enricher(llm, quantization, encoder=encoder, show=show).content_views(feats, ds.item_type, views, hidden_layers, hidden_poolings, examples, label=ds.name)
+    vecs = Enricher(llm, quantization, encoder=encoder, show=show).content_views(feats, ds.item_type, views, hidden_layers, hidden_poolings, examples, label=ds.name, n_shots=n_shots)
     def table(v):
         t = torch.zeros(enc.n_items + 1, v.shape[1]); t[items] = torch.as_tensor(v, dtype=torch.float32); return t
     return {k: table(v) for k, v in vecs.items()}
@@ -66,9 +67,10 @@ class EmerFlowConfig:
     meta_lr: float = 1e-2
     meta_holdout_frac: float = 1 / 6 # share of old items held out of meta-training to choose its epoch
     replay_span: int = REPLAY_SPAN   # rows replayed per old item, in units of K (support, then query)
-    # stage 1: the hidden-state candidates (one table per layer and pooling; `fit` keeps one)
+    # stage 1: the hidden-state candidates (one table per layer and pooling; `fit` keeps one), and the few-shot fills
     hidden_layers: tuple = HIDDEN_LAYERS
     hidden_poolings: tuple = HIDDEN_POOLINGS
+    fill_shots: int = 3              # worked examples (old items) in each 'llm_fill' prompt
     def __post_init__(self):
         if self.start not in START_STRATEGIES: raise ValueError(f"start must be one of {START_STRATEGIES}, got {self.start!r}")
         if self.refine not in REFINE_STRATEGIES: raise ValueError(f"refine must be one of {REFINE_STRATEGIES}, got {self.refine!r}")
@@ -246,11 +248,11 @@ class EmerFlowMethod(WarmUpMethod):
         c = self.config
         # the split decides which items need views and which are examples, so it is part of the key
         key = (ctx.dataset.name, tuple(items.tolist()), popular, tuple(self.views), str(self.llm), str(self.encoder), self.quantization,
-               tuple(c.hidden_layers), tuple(c.hidden_poolings))
+               tuple(c.hidden_layers), tuple(c.hidden_poolings), c.fill_shots)
         if key not in _VIEW_CACHE:
             _VIEW_CACHE.clear()  # one dataset's views at a time: they can be large
             _VIEW_CACHE[key] = content_views(ctx.dataset, ctx.enc, items, self.views, self.llm, self.encoder, self.quantization,
-                                             c.hidden_layers, c.hidden_poolings, fill_examples=popular, show=ctx.show)
+                                             c.hidden_layers, c.hidden_poolings, fill_examples=popular, n_shots=c.fill_shots, show=ctx.show)
         return _VIEW_CACHE[key]
 
     def fit(self, ctx:Context):

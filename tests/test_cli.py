@@ -43,3 +43,10 @@ def test_bad_ratings_file_is_named(tmp_path, capsys):
     err = capsys.readouterr().err
     assert rc == 2 and 'ratings.csv' in err and 'rating' in err, err
     assert 'Traceback' not in err
+
+def test_build_shipped_is_a_command():
+    "The shipped-file builder has its own command, installed with the package."
+    from importlib.metadata import entry_points
+    from emerflow.shipped import enrich_cache
+    eps = [e for e in entry_points(group='console_scripts') if e.name == 'emerflow-build-shipped']
+    assert len(eps) == 1 and eps[0].load() is enrich_cache

@@ -8,7 +8,7 @@ import emerflow.evaluate as ev
 from emerflow.data import make_synthetic, RecDataset
 from emerflow.movielens import load_movielens_small
 from emerflow.protocol import split_dataset, emerging_split
-from emerflow.evaluate import run_experiment, TrainConfig, WarmUpMethod, BaseMethod, summarize
+from emerflow.evaluate import run_experiment, TrainConfig, WarmUpMethod, summarize
 
 CFG = TrainConfig(pretrain_max_epochs=2)
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +92,7 @@ def test_method_settings_are_part_of_the_key(tmp_path):
     assert Counting.fits == 1                                             # the same settings: reused
     run(tmp_path, methods=[Counting(2.0)])
     assert Counting.fits == 2                                             # other settings: run again
-    assert WarmUpMethod().settings() == {} and BaseMethod().settings() == {}
+    assert WarmUpMethod().settings() == {}
 
 
 def test_returns_only_this_calls_records(tmp_path):
@@ -212,7 +212,7 @@ def test_repeated_seeds_and_backbones_are_refused(tmp_path, no_training):
     with pytest.raises(ValueError, match='seed 0'): run(seeds=(0, 0, 1))
     with pytest.raises(ValueError, match="'deepfm' and 'DeepFM'"): run(backbones=('deepfm', 'DeepFM'))
     with pytest.raises(ValueError, match='unknown backbone'): run(backbones=('deepfm', 'nope'))
-    with pytest.raises(ValueError, match='named base'): run(methods=('base', BaseMethod()))
+    with pytest.raises(ValueError, match='named base'): run(methods=('base', WarmUpMethod()))
     assert no_training == []
     from emerflow.backbone import canonical_backbone
     assert [canonical_backbone(b) for b in ('DeepFM', 'deep-fm', 'Wide&Deep', 'wide_deep')] == ['deepfm', 'deepfm', 'widedeep', 'widedeep']
