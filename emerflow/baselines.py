@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, asdict
 import numpy as np
-import pandas as pd
 import torch
 from torch import nn
 import torch.nn.functional as F

@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_cli.ipynb #32e0a82b
 from __future__ import annotations
-import sys, json, inspect
+import sys, inspect
 from pathlib import Path
 from fastcore.script import call_parse, Param, anno_parser
 import torch

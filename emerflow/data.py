@@ -172,7 +172,7 @@ class EncodedData:
         require_columns(df, ['user', 'item', 'label'], 'interactions to encode')
         out = {'user': self.encode_ids('user', df['user'].tolist(), unknown), 'item': self.encode_ids('item', df['item'].tolist(), unknown),
                'label': torch.tensor(df['label'].to_numpy(dtype=np.float32))}
-        if 'timestamp' in df: out['timestamp'] = torch.from_numpy(df['timestamp'].to_numpy(dtype=np.float64))  # float64: exact for Unix seconds
+        if 'timestamp' in df: out['timestamp'] = torch.tensor(df['timestamp'].to_numpy(dtype=np.float64))  # float64: exact for Unix seconds; a copy, as pandas may hand out a read-only view
         return out
 
 def _numeric_buckets(x:pd.Series, n_buckets:int)->pd.Series:

@@ -11,10 +11,10 @@ import pandas as pd
 import torch
 from .core import logger, progress
 from .prompts import (serialize_item, render_value, feature_label, check_items, discovery_prompt, item_prompt, describe_prompt,
-                      attributes_from_answer, parse_generation, PROMPT_VERSION, FILL_VERSION, FALLBACK_ATTRIBUTES)
-from .llm import DEFAULT_LLM, DEFAULT_ENCODER, QUANTIZATIONS, LLM, LazyLLM, as_lazy, load_llm, llm_name, TextEncoder, load_encoder, encoder_name
+                      attributes_from_answer, parse_generation, PROMPT_VERSION, FILL_VERSION)
+from .llm import as_lazy, TextEncoder, load_encoder, encoder_name
 from .generate import generate_batches, hidden_states, layer_index, layers_and_poolings, keyed_results, HIDDEN_LAYERS, HIDDEN_POOLINGS
-from .cache import CacheError, EnrichCache, cache_key, decoding, generation_key, hidden_key, shipped_generations, shipped_vectors
+from .cache import EnrichCache, cache_key, decoding, generation_key, hidden_key, shipped_generations, shipped_vectors
 
 # %% auto #0
 __all__ = ['VIEWS', 'check_views', 'Enricher', 'discover_attributes', 'generate_attributes', 'fill_features', 'encode_texts',

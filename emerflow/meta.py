@@ -80,7 +80,7 @@ def replay_tasks(base:pd.DataFrame, enc:EncodedData, k:int, span:int=REPLAY_SPAN
     df = order_within_items(base)
     df = df[df['position'] < span * k]
     r = enc.encode_interactions(df)
-    return ReplayTasks(r['user'], r['item'], r['label'], torch.as_tensor(df['position'].to_numpy()))
+    return ReplayTasks(r['user'], r['item'], r['label'], torch.tensor(df['position'].to_numpy()))  # a copy: pandas may hand out a read-only view
 
 def meta_train(refiner:MetaRefiner, model:CTRBackbone, tasks:ReplayTasks, # from `replay_tasks`
                starts:torch.Tensor, # [n_items + 1, dim] out-of-fold start embeddings of the old items
