@@ -145,9 +145,10 @@ class EmerFlow:
 
     def embed(self, item_ids)->torch.Tensor:
         "Cold-start embeddings for raw item ids; remembered as their starts."
-        return self._embed(self._ids(item_ids))
+        return self.embed_encoded(self._ids(item_ids))
 
-    def _embed(self, items:torch.Tensor)->torch.Tensor:
+    def embed_encoded(self, items:torch.Tensor)->torch.Tensor:
+        "`embed` for encoded items."
         e = self.start(items)
         for i, v in zip(items.tolist(), e): self._start[i] = v
         return e
@@ -163,7 +164,7 @@ class EmerFlow:
         seen = {k: torch.cat([r[k] for r in self._seen]) for k in ('user', 'item', 'label')}
         items = torch.unique(seen['item'])
         missing = torch.tensor([i for i in items.tolist() if i not in self._start], dtype=torch.long)
-        if len(missing): self._embed(missing)
+        if len(missing): self.embed_encoded(missing)
         start = torch.stack([self._start[i] for i in items.tolist()])
         with frozen(self.model):
             if self.config.refine == 'meta': refined, _ = self.refiner(self.model, items, start, seen)
@@ -257,7 +258,7 @@ class EmerFlowMethod(WarmUpMethod):
 
     def fit(self, ctx:Context):
         self.ef = EmerFlow(ctx.model, ctx.enc, self._views(ctx), self.config, ctx.seed).fit(ctx.split.base, ctx.split.k)
-    def cold_start(self, ctx:Context): self.ef._embed(ctx.emerging_rows)
+    def cold_start(self, ctx:Context): self.ef.embed_encoded(ctx.emerging_rows)
     def warm_up(self, ctx:Context, rows:dict, phase:str): self.ef.update_encoded(rows)
     def predict(self, ctx:Context, data:dict)->np.ndarray: return self.ef.predict_encoded(data)
 
