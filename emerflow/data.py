@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
+from fastcore.basics import patch
+from .core import logger
 from .sources import require_columns
 
 # %% auto #0
 __all__ = ['FEATURE_KINDS', 'INTERACTION_COLUMNS', 'REPEATED_PAIRS', 'PROTOCOL_DEFAULTS', 'check_repeated_pairs', 'RecDataset',
-           'make_synthetic', 'Vocab', 'FieldSpec', 'EncodedData', 'encode']
+           'infer_kind', 'make_synthetic', 'Vocab', 'FieldSpec', 'EncodedData', 'encode']
 
 # %% ../nbs/01_data.ipynb #65d2eefd
 FEATURE_KINDS = ('categorical', 'multi', 'numeric', 'text')
@@ -85,6 +87,50 @@ class RecDataset:
     def __repr__(self):
         return (f"RecDataset({self.name!r}, item_type={self.item_type!r}: {len(self.interactions):,} interactions, "
                 f"{self.n_users:,} users, {self.n_items:,} items, positive rate {self.interactions.label.mean():.3f})")
+
+# %% ../nbs/01_data.ipynb #19218bbf
+def infer_kind(col:pd.Series)->str:
+    "The feature kind of a column: lists are 'multi', numbers 'numeric', strings 'text' when they read as prose (mostly distinct, three words or more), else 'categorical'."
+    v = col.dropna()
+    if len(v) == 0: raise ValueError(f"feature {col.name!r} has no values; declare its kind in feature_kinds or drop it")
+    is_list = v.map(lambda x: isinstance(x, (list, tuple, np.ndarray)))
+    if is_list.all(): return 'multi'
+    if is_list.any(): raise ValueError(f"feature {col.name!r} mixes lists and single values (e.g. {v[~is_list].iloc[0]!r}); make every value a list")
+    if pd.api.types.is_bool_dtype(v): return 'categorical'
+    if pd.api.types.is_numeric_dtype(v): return 'numeric'
+    words = v.astype(str).str.split().str.len()
+    return 'text' if words.mean() >= 3 and v.nunique() > len(v) / 2 else 'categorical'
+
+# %% ../nbs/01_data.ipynb #46348e1a
+@patch(cls_method=True)
+def from_frames(cls:RecDataset, interactions:pd.DataFrame, # user, item, label (0/1), and optionally timestamp
+                items:pd.DataFrame, # one row per item: indexed by item id, or with an 'item' column
+                users:pd.DataFrame|None=None, # one row per user likewise; None: the users of `interactions`, without features
+                item_type:str='item', # what an item is, in words the LLM understands ('movie', 'product', ...)
+                feature_kinds:dict|None=None, # feature -> kind, for the columns whose inferred kind is wrong
+                name:str='custom', **kwargs # further `RecDataset` fields (protocol_defaults, repeated_pairs)
+               )->RecDataset:
+    "A `RecDataset` from your own pandas tables, each feature's kind declared or inferred (and logged)."
+    def indexed(tab, side):
+        if tab.index.name != side and side in tab.columns: tab = tab.set_index(side)
+        return tab.rename_axis(side)
+    missing = [c for c in ('user', 'item', 'label') if c not in interactions.columns]
+    if missing: raise ValueError(f"{name}: interactions lack columns {missing}; need user, item, label and optionally timestamp")
+    inter = interactions.reset_index(drop=True)
+    if 'timestamp' not in inter:
+        logger.info(f"{name}: the interactions have no timestamp; their order is taken as their time")
+        inter = inter.assign(timestamp=np.arange(len(inter)))
+    items = indexed(items, 'item')
+    users = pd.DataFrame(index=pd.Index(pd.unique(inter['user']), name='user')) if users is None else indexed(users, 'user')
+    given = dict(feature_kinds or {})
+    unknown = sorted(set(given) - set(items.columns) - set(users.columns))
+    if unknown: raise ValueError(f"{name}: feature_kinds names columns that are in neither table: {unknown}")
+    bad = {c: k for c, k in given.items() if k not in FEATURE_KINDS}
+    if bad: raise ValueError(f"{name}: unknown kinds {bad}; each must be one of {FEATURE_KINDS}")
+    inferred = {c: infer_kind(t[c]) for t in (users, items) for c in t.columns if c not in given}
+    if inferred: logger.info(f"{name}: inferred feature kinds {inferred} (pass feature_kinds to override)")
+    return cls(name, item_type, inter[[*INTERACTION_COLUMNS, *[c for c in inter.columns if c not in INTERACTION_COLUMNS]]],
+               users, items, {**inferred, **given}, **kwargs)
 
 # %% ../nbs/01_data.ipynb #e8b74397
 def make_synthetic(n_users:int=200, n_items:int=500, n_categories:int=5, mean_interactions:float=40.,
