@@ -108,7 +108,8 @@ def make_method(spec)->WarmUpMethod:
     "A fresh method from a registered name, a class, or a prototype instance (deep-copied)."
     if isinstance(spec, WarmUpMethod): return copy.deepcopy(spec)
     if isinstance(spec, type) and issubclass(spec, WarmUpMethod): return spec()
-    if current_method_name(spec) in METHODS: return METHODS[current_method_name(spec)]()
+    name = current_method_name(spec)
+    if name in METHODS: return METHODS[name]()
     raise ValueError(f"unknown method {spec!r}; registered: {sorted(METHODS)}")
 
 # %% ../nbs/04_evaluate.ipynb #b68e1d8f

@@ -13,7 +13,7 @@ from torch import nn
 import torch.nn.functional as F
 from .core import progress
 from .data import EncodedData
-from .protocol import order_within_items
+from .protocol import order_within_items, WARM_PHASES
 from .backbone import CTRBackbone, item_positions, frozen
 
 # %% auto #0
@@ -54,7 +54,7 @@ class MetaRefiner(nn.Module):
         return (refined, g) if create_graph else (refined.detach(), g.detach())
 
 # %% ../nbs/11_meta.ipynb #57e6bc29
-SUPPORT_STAGES = 3  # the protocol's warm phases: a replayed item is refined on K, 2K, then 3K of its rows
+SUPPORT_STAGES = len(WARM_PHASES)  # one per warm phase of the protocol: a replayed item is refined on K, 2K, then 3K of its rows
 REPLAY_SPAN = 2 * SUPPORT_STAGES  # rows kept per old item, in units of K: 3K of support, then 3K of query (what a test set holds then)
 
 @dataclass

@@ -175,9 +175,9 @@ class EmerFlow:
     def _finetune(self, items, start, new_rows)->torch.Tensor:
         "The no-meta ablation: plain fine-tuning of each item's vector from where it is, one epoch on the new rows (as `base`); the backbone is not written."
         current = torch.stack([self._current.get(i, s) for i, s in zip(items.tolist(), start)])
-        updated, vecs = finetuned_item_vectors(self.model, new_rows, current[torch.searchsorted(items, torch.unique(new_rows['item']))],
-                                               generator=torch.Generator().manual_seed(self.seed))
-        out = current.clone(); out[torch.searchsorted(items, updated)] = vecs
+        pos = torch.searchsorted(items, torch.unique(new_rows['item']))  # where the new rows' items sit among `items` (both sorted)
+        _, vecs = finetuned_item_vectors(self.model, new_rows, current[pos], generator=torch.Generator().manual_seed(self.seed))
+        out = current.clone(); out[pos] = vecs
         return out
 
     def embeddings(self)->tuple[torch.Tensor, torch.Tensor]:
