@@ -14,8 +14,8 @@ from .backbone import CTRBackbone, predict, item_row_lookup, item_positions
 from .metrics import roc_auc
 
 # %% auto #0
-__all__ = ['RIDGE_ALPHAS', 'ItemViews', 'standardize', 'RidgeMap', 'out_of_fold', 'r2', 'cv_r2', 'ViewAligner', 'fit_aligner',
-           'align', 'bag_of_words', 'view_diagnostic']
+__all__ = ['RIDGE_ALPHAS', 'ItemViews', 'column_stats', 'standardize', 'RidgeMap', 'out_of_fold', 'r2', 'cv_r2', 'ViewAligner',
+           'fit_aligner', 'align', 'bag_of_words', 'view_diagnostic']
 
 # %% ../nbs/10_align.ipynb #dc72ca7a
 class ItemViews:
@@ -23,13 +23,18 @@ class ItemViews:
     def __init__(self, tables:dict, # view name -> Tensor [n_items + 1, d]
                  model:CTRBackbone|None=None, # add the view 'features': this backbone's item-feature embeddings
                  standardize_views:bool=True, # z-score each column over the items that have the view
+                 stats:dict|None=None, # view name -> (mean, std) the tables were standardized with (when `standardize_views` is False)
                 ):
-        self.tables = {}
+        self.tables, self.stats = {}, {}
         for name, t in tables.items():
             t = torch.as_tensor(t, dtype=torch.float32)
             if t.ndim != 2: raise ValueError(f"view {name!r} must be a 2-d table [n_items + 1, d], got shape {tuple(t.shape)}")
             if not torch.isfinite(t).all(): raise ValueError(f"view {name!r} has NaN or infinite values")
-            self.tables[name] = standardize(t) if standardize_views else t
+            if standardize_views:
+                self.stats[name] = column_stats(t)  # fixed now: rows added later are standardized with these
+                if self.stats[name] is not None: t = standardize(t, stats=self.stats[name])
+            elif stats and stats.get(name) is not None: self.stats[name] = stats[name]  # already standardized with these
+            self.tables[name] = t
         n = {t.shape[0] for t in self.tables.values()}
         if len(n) > 1: raise ValueError(f"views have different numbers of rows: { {k: v.shape[0] for k, v in self.tables.items()} }")
         self.model = model
@@ -54,15 +59,39 @@ class ItemViews:
         "The same views restricted to `names` ('features' keeps the backbone's view), without standardizing again."
         unknown = [n for n in names if n not in self.names]
         if unknown: raise KeyError(f"views {unknown} are not among {self.names}")
-        return ItemViews({k: t for k, t in self.tables.items() if k in names}, model=self.model if 'features' in names else None, standardize_views=False)
+        return ItemViews({k: t for k, t in self.tables.items() if k in names}, model=self.model if 'features' in names else None,
+                         standardize_views=False, stats=self.stats)
+    def with_rows(self, raw:dict, # view name -> Tensor [len(items), d]: the views of `items`, not standardized
+                  items:torch.Tensor, # their encoded indices
+                  n_rows:int, # rows of the grown tables (n_items + 1 of the grown encoding)
+                 )->ItemViews:
+        "These views grown to `n_rows`, the rows of `items` set from `raw` standardized with the statistics fixed when the views were made."
+        missing = [k for k in self.tables if k not in raw]
+        if missing: raise KeyError(f"views {missing} of the new items are missing; these views are {list(self.tables)}")
+        grown = {}
+        for k, t in self.tables.items():
+            x = torch.as_tensor(raw[k], dtype=torch.float32)
+            if x.shape != (len(items), t.shape[1]): raise ValueError(f"view {k!r} of the new items has shape {tuple(x.shape)}; expected ({len(items)}, {t.shape[1]})")
+            if not torch.isfinite(x).all(): raise ValueError(f"view {k!r} of the new items has NaN or infinite values")
+            g = torch.cat([t, t.new_zeros(max(n_rows - len(t), 0), t.shape[1])])
+            g[items] = standardize(x, stats=self.stats[k]) if self.stats.get(k) is not None else x
+            grown[k] = g
+        return ItemViews(grown, model=self.model, standardize_views=False, stats=self.stats)
     def __repr__(self): return f"ItemViews({self.dims()})"
 
 # %% ../nbs/10_align.ipynb #c92e1a63
-def standardize(t:torch.Tensor, eps:float=1e-6)->torch.Tensor:
-    "Z-score each column over the non-zero rows of `t`; all-zero rows stay zero."
+def column_stats(t:torch.Tensor)->tuple|None:
+    "Mean and standard deviation of each column over the non-zero rows of `t` (None with fewer than two such rows)."
     has = t.abs().sum(1) > 0
-    if has.sum() < 2: return t
-    mu, sd = t[has].mean(0), t[has].std(0)
+    if has.sum() < 2: return None
+    return t[has].mean(0), t[has].std(0)
+
+def standardize(t:torch.Tensor, eps:float=1e-6, stats:tuple|None=None, # (mean, std) to use; None: `column_stats(t)`
+               )->torch.Tensor:
+    "Z-score each column over the non-zero rows of `t` (or with given statistics); all-zero rows stay zero."
+    stats = column_stats(t) if stats is None else stats
+    if stats is None: return t
+    (mu, sd), has = stats, t.abs().sum(1) > 0
     out = torch.zeros_like(t); out[has] = (t[has] - mu) / (sd + eps)
     return out
 

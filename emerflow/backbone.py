@@ -21,7 +21,7 @@ from .metrics import log_loss
 __all__ = ['BACKBONES', 'CHECKPOINT_FORMAT', 'FieldEmbedder', 'mlp', 'CTRBackbone', 'DeepFM', 'WideDeep', 'canonical_backbone',
            'make_backbone', 'iterate_batches', 'train_epochs', 'bce_loss', 'predict', 'validation_loss', 'pretrain',
            'item_positions', 'item_row_lookup', 'frozen', 'finetuned_item_vectors', 'finetune_item_embeddings',
-           'save_backbone', 'load_backbone']
+           'add_item_rows', 'save_backbone', 'load_backbone']
 
 # %% ../nbs/03_backbone.ipynb #4a42eb49
 class FieldEmbedder(nn.Module):
@@ -250,6 +250,20 @@ def finetune_item_embeddings(model:CTRBackbone, data:dict, # encoded warm intera
     rows, vec = finetuned_item_vectors(model, data, None, epochs, batch_size, lr, weight_decay, generator)
     with torch.no_grad(): model.item_id.weight[rows] = vec
     return rows
+
+# %% ../nbs/03_backbone.ipynb #875da3e5
+def add_item_rows(model:CTRBackbone, enc:EncodedData # the model's encoding grown by `EncodedData.add_items`
+                 )->CTRBackbone:
+    "Grow `model` in place to the items of `enc`: their feature tables from `enc`, zero id vectors for the new ones; every trained weight kept."
+    emb, n = model.embedder, enc.n_items + 1
+    same = lambda fs: [(f.name, f.side, f.kind, f.max_len) + (() if (f.side, f.kind) == ('item', 'id') else (f.vocab_size,)) for f in fs]
+    if same(emb.fields) != same(enc.fields): raise ValueError("the encoding has other fields than the model: grow the model's own encoding (EncodedData.add_items)")
+    if n < emb.item_id.num_embeddings: raise ValueError(f"the encoding has {n - 1} items, fewer than the model's {emb.item_id.num_embeddings - 1}")
+    for name, t in enc.item_tables.items(): emb.register_buffer(f'table_item_{name}', t.clone(), persistent=True)
+    grown = nn.Embedding(n, emb.dim, padding_idx=0).requires_grad_(emb.item_id.weight.requires_grad)
+    with torch.no_grad(): grown.weight.zero_(); grown.weight[:emb.item_id.num_embeddings] = emb.item_id.weight
+    emb.item_id, emb.fields = grown, [FieldSpec(**asdict(f)) for f in enc.fields]
+    return model
 
 # %% ../nbs/03_backbone.ipynb #32099395
 CHECKPOINT_FORMAT = 'emerflow-backbone-1'

@@ -14,7 +14,7 @@ from .sources import require_columns
 
 # %% auto #0
 __all__ = ['FEATURE_KINDS', 'INTERACTION_COLUMNS', 'REPEATED_PAIRS', 'PROTOCOL_DEFAULTS', 'check_repeated_pairs', 'RecDataset',
-           'infer_kind', 'make_synthetic', 'Vocab', 'FieldSpec', 'EncodedData', 'encode']
+           'infer_kind', 'make_synthetic', 'Vocab', 'FieldSpec', 'EncodedData', 'encode', 'check_item_table']
 
 # %% ../nbs/01_data.ipynb #65d2eefd
 FEATURE_KINDS = ('categorical', 'multi', 'numeric', 'text')
@@ -202,6 +202,7 @@ class EncodedData:
     vocabs: dict            # field name -> Vocab ('user' and 'item' for the ids)
     item_type: str = 'item'
     name: str = ''
+    numeric_edges: dict = field(default_factory=dict)  # numeric feature -> its quantile bucket edges, fixed at encoding
 
     @property
     def n_users(self): return len(self.vocabs['user']) - 1
@@ -221,22 +222,35 @@ class EncodedData:
         if 'timestamp' in df: out['timestamp'] = torch.tensor(df['timestamp'].to_numpy(dtype=np.float64))  # float64: exact for Unix seconds; a copy, as pandas may hand out a read-only view
         return out
 
+def _bucket_edges(x:pd.Series, n_buckets:int)->list:
+    "The inner quantile edges of a numeric column (none when it has no values)."
+    v = pd.to_numeric(x, errors='coerce')
+    if v.notna().sum() == 0: return []
+    return np.unique(np.nanquantile(v, np.linspace(0, 1, n_buckets + 1)[1:-1])).tolist()
+
+def _bucket_labels(x:pd.Series, edges:list)->pd.Series:
+    "Bucket labels ('q0'..) of a numeric column cut at `edges`, NaN kept missing."
+    v = pd.to_numeric(x, errors='coerce').to_numpy(dtype=float)
+    if not edges: return pd.Series([None] * len(x), index=x.index, dtype=object)
+    b = np.searchsorted(np.asarray(edges), v, side='right')
+    return pd.Series([None if np.isnan(val) else f'q{k}' for val, k in zip(v, b)], index=x.index, dtype=object)
+
 def _numeric_buckets(x:pd.Series, n_buckets:int)->pd.Series:
     "Quantile bucket labels for a numeric column ('q0'..), NaN kept missing."
-    v = pd.to_numeric(x, errors='coerce')
-    if v.notna().sum() == 0: return pd.Series([None] * len(x), index=x.index, dtype=object)
-    edges = np.unique(np.nanquantile(v, np.linspace(0, 1, n_buckets + 1)[1:-1]))
-    b = np.searchsorted(edges, v.to_numpy(), side='right')
-    return pd.Series([None if np.isnan(val) else f'q{k}' for val, k in zip(v.to_numpy(dtype=float), b)], index=x.index, dtype=object)
+    return _bucket_labels(x, _bucket_edges(x, n_buckets))
+
+def _as_lists(values)->list:
+    "Each value of a multi-valued column as a list (a missing value is empty, a single value a list of one)."
+    return [list(v) if isinstance(v, (list, tuple, np.ndarray)) else ([] if _is_missing(v) else [v]) for v in values]
 
 def _encode_table(tab:pd.DataFrame, kinds:dict, side:str, n_buckets:int):
     ids = Vocab(tab.index.tolist())
-    fields, tables, vocabs = [FieldSpec(side, side, 'id', len(ids))], {side: torch.arange(len(ids))}, {side: ids}
+    fields, tables, vocabs, edges = [FieldSpec(side, side, 'id', len(ids))], {side: torch.arange(len(ids))}, {side: ids}, {}
     for col in tab.columns:
         kind = kinds[col]
         if kind == 'text': continue
         if kind == 'multi':
-            lists = [list(v) if isinstance(v, (list, tuple, np.ndarray)) else ([] if _is_missing(v) else [v]) for v in tab[col]]
+            lists = _as_lists(tab[col])
             voc = Vocab(x for l in lists for x in l)
             width = max(1, max(map(len, lists), default=1))
             mat = np.zeros((len(tab) + 1, width), dtype=np.int64)
@@ -244,16 +258,80 @@ def _encode_table(tab:pd.DataFrame, kinds:dict, side:str, n_buckets:int):
                 if l: mat[r + 1, :len(l)] = voc.encode(l)
             fields.append(FieldSpec(col, side, 'multi', len(voc), width)); tables[col] = torch.from_numpy(mat)
         else:
-            vals = _numeric_buckets(tab[col], n_buckets) if kind == 'numeric' else tab[col]
+            if kind == 'numeric': edges[col] = _bucket_edges(tab[col], n_buckets)
+            vals = _bucket_labels(tab[col], edges[col]) if kind == 'numeric' else tab[col]
             voc = Vocab(vals.tolist())
             tables[col] = torch.from_numpy(np.concatenate([[0], voc.encode(vals.tolist())]))
             fields.append(FieldSpec(col, side, 'categorical', len(voc)))
         vocabs[col] = voc
-    return fields, tables, vocabs
+    return fields, tables, vocabs, edges
 
 def encode(ds:RecDataset, n_buckets:int=10 # quantile buckets for numeric features
           )->EncodedData:
     "Build vocabularies and index tables for every non-text feature of `ds`."
-    uf, ut, uv = _encode_table(ds.user_features, ds.feature_kinds, 'user', n_buckets)
-    itf, itt, itv = _encode_table(ds.item_features, ds.feature_kinds, 'item', n_buckets)
-    return EncodedData(uf + itf, ut, itt, {**uv, **itv}, ds.item_type, ds.name)
+    uf, ut, uv, ue = _encode_table(ds.user_features, ds.feature_kinds, 'user', n_buckets)
+    itf, itt, itv, ie = _encode_table(ds.item_features, ds.feature_kinds, 'item', n_buckets)
+    return EncodedData(uf + itf, ut, itt, {**uv, **itv}, ds.item_type, ds.name, {**ue, **ie})
+
+# %% ../nbs/01_data.ipynb #d63d7f14
+def check_item_table(items:pd.DataFrame, # index: raw item id; columns: features
+                     kinds:dict, # the expected feature -> kind (see FEATURE_KINDS)
+                     where:str='new items'):
+    "Raise a `ValueError` naming the columns of `items` that are missing, of the wrong type, or not expected; and the repeated ids."
+    missing = [c for c in kinds if c not in items.columns]
+    extra = [c for c in items.columns if c not in kinds]
+    if missing or extra:
+        raise ValueError(f"{where}: " + '; '.join(s for s in (f"missing feature columns {missing}" if missing else '',
+                         f"unexpected columns {extra}" if extra else '') if s) + f"; expected exactly {list(kinds)}")
+    if not items.index.is_unique: raise ValueError(f"{where}: repeated item ids, e.g. {items.index[items.index.duplicated()][:3].tolist()}")
+    if items.index.hasnans: raise ValueError(f"{where}: some item ids are missing (NaN)")
+    wrong = {}
+    for c, kind in kinds.items():
+        v = items[c].dropna() if kind != 'multi' else items[c][items[c].map(lambda x: not _is_missing(x))]
+        is_list = v.map(lambda x: isinstance(x, (list, tuple, np.ndarray)))
+        if kind == 'multi': bad = ~is_list
+        elif kind == 'numeric': bad = is_list | ~v.map(lambda x: isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_)))
+        elif kind == 'text': bad = ~v.map(lambda x: isinstance(x, str))
+        else: bad = is_list
+        if bad.any(): wrong[c] = f"{kind} expects {_EXPECTED[kind]}, got {v[bad].iloc[0]!r}"
+    if wrong: raise ValueError(f"{where}: columns of the wrong type: {wrong}")
+
+_EXPECTED = {'multi': 'a list per item', 'numeric': 'numbers', 'text': 'strings', 'categorical': 'single values, not lists'}
+
+
+# %% ../nbs/01_data.ipynb #5e8e039f
+@patch
+def add_items(self:EncodedData, items:pd.DataFrame, # index: raw item id; columns: this encoding's item features (text ones unused)
+              kinds:dict, # feature -> kind, as when encoded
+              replace:bool=False, # ids already encoded take these rows instead of raising
+             )->EncodedData:
+    "A copy with `items` encoded by the vocabularies and bucket edges fixed at encoding: new ids appended, values never seen encoded as unknown (0), and logged."
+    ids = items.index.tolist()
+    known = [i for i in ids if i in self.vocabs['item'].stoi]
+    if known and not replace: raise ValueError(f"{self.name}: {len(known)} item ids are encoded already, e.g. {known[:5]}; pass replace=True to replace their features")
+    voc = Vocab(self.vocabs['item'].itos + [i for i in ids if i not in self.vocabs['item'].stoi])
+    rows = torch.from_numpy(voc.encode(ids))
+    fields = [FieldSpec(f.name, f.side, f.kind, len(voc) if (f.side, f.kind) == ('item', 'id') else f.vocab_size, f.max_len) for f in self.fields]
+    tables, unseen, cut = {'item': torch.arange(len(voc))}, {}, 0
+    for f in self.fields:
+        if f.side != 'item' or f.kind == 'id': continue
+        old, vocab = self.item_tables[f.name], self.vocabs[f.name]
+        t = torch.cat([old, old.new_zeros((len(voc) - len(old), *old.shape[1:]))])
+        if f.kind == 'multi':
+            lists = _as_lists(items[f.name]); cut += sum(len(l) > f.max_len for l in lists)
+            mat = np.zeros((len(lists), f.max_len), dtype=np.int64)
+            for r, l in enumerate(lists):
+                if l: mat[r, :min(len(l), f.max_len)] = vocab.encode(l[:f.max_len])
+            n_unseen = sum(x not in vocab.stoi for l in lists for x in l)
+            t[rows] = torch.from_numpy(mat)
+        else:
+            vals = _bucket_labels(items[f.name], self.numeric_edges[f.name]) if f.name in self.numeric_edges else items[f.name]
+            codes = vocab.encode(vals.tolist())
+            n_unseen = int(((codes == 0) & ~vals.map(_is_missing).to_numpy(dtype=bool)).sum())
+            t[rows] = torch.from_numpy(codes)
+        if n_unseen: unseen[f.name] = n_unseen
+        tables[f.name] = t
+    if unseen: logger.info(f"{self.name}: values never seen at encoding are unknown (index 0): {unseen} (values per feature)")
+    if cut: logger.info(f"{self.name}: {cut} items have more values than a multi-valued field holds ({ {f.name: f.max_len for f in self.fields if f.kind == 'multi' and f.side == 'item'} }); their first values are kept")
+    return EncodedData(fields, self.user_tables, tables, {**self.vocabs, 'item': voc}, self.item_type, self.name, self.numeric_edges)
+

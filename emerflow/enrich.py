@@ -183,6 +183,7 @@ class Enricher:
                       fill_examples:pd.DataFrame|None=None, # old items, best first: the worked examples of 'llm_fill'
                       label:str|None=None, # what the log calls these items (e.g. the dataset's name); default: the item type
                       n_shots:int=3, # worked examples in each 'llm_fill' prompt
+                      fill_targets:Sequence[str]|None=None, # the features 'llm_fill' writes; None: `sparse_features(items)`
                      )->dict[str, np.ndarray]:
         "Stage 1 for an item table: each view as one float32 array whose rows follow `items.index` ('raw', 'llm_hidden@<layer>[:<pooling>]', 'llm_text', 'llm_fill')."
         check_views(views, fill_examples)
@@ -199,7 +200,7 @@ class Enricher:
         if 'llm_text' in views:
             attrs = self.discover_attributes(item_type, list(items.columns))
             out['llm_text'] = generated(self.generate_attributes(items, item_type, attrs), attrs)
-        targets = sparse_features(items) if 'llm_fill' in views else []
+        targets = (sparse_features(items) if fill_targets is None else list(fill_targets)) if 'llm_fill' in views else []
         if 'llm_fill' in views and not targets:
             logger.info(f"'llm_fill' left out: no feature of {label or item_type + ' items'} is missing for a fifth of these items, so there is nothing to fill")
         if targets: out['llm_fill'] = generated(self.fill_features(items, item_type, fill_examples, targets, n_shots), targets)
