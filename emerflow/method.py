@@ -90,7 +90,8 @@ class EmerFlow:
         self.model, self.enc, self.seed, self.show = model, enc, seed, show
         self.views = views if isinstance(views, ItemViews) or views is None else ItemViews(views, model=model)
         self.aligner, self.refiner, self.fitted = None, None, False
-        self._start, self._current, self._seen = {}, {}, []  # encoded item -> vector; `_seen`: encoded rows of each update
+        self.starts, self.refined, self.history = {}, {}, []  # encoded item -> its start, its refined vector; the encoded rows of each update
+        self.established = torch.zeros(0, dtype=torch.long)  # set by `fit`: the items it was fitted on
 
     def _ids(self, item_ids)->torch.Tensor: return self.enc.encode_ids('item', list(item_ids))
 
@@ -105,6 +106,7 @@ class EmerFlow:
         self.model.eval()
         rows = self.enc.encode_interactions(base)
         old = torch.unique(rows['item']); perm = old[torch.randperm(len(old), generator=g)]
+        self.established = old  # items with interactions at fit: the backbone's own vectors serve them
         self.mean_old = self.model.item_id.weight.detach()[old].mean(0)  # the no-content start: the average old item
         if c.start == 'aligned':
             self.views = self._choose_hidden_view(old, g)
@@ -150,39 +152,46 @@ class EmerFlow:
     def embed_encoded(self, items:torch.Tensor)->torch.Tensor:
         "`embed` for encoded items."
         e = self.start(items)
-        for i, v in zip(items.tolist(), e): self._start[i] = v
+        for i, v in zip(items.tolist(), e): self.starts[i] = v
         return e
 
     def update(self, interactions:pd.DataFrame)->torch.Tensor:
-        "Add interactions (user, item, label) and refine every item in them from its start; returns their embeddings."
+        "Add interactions (user, item, label) and refine every new item in them from its start with all its rows so far; returns their embeddings."
         if len(interactions) == 0: raise ValueError("no interactions to update with")
-        return self.update_encoded(self.enc.encode_interactions(interactions[['user', 'item', 'label']]))
+        try: rows = self.enc.encode_interactions(interactions[['user', 'item', 'label']])
+        except KeyError as e: raise KeyError(f"{e.args[0]} (new items come in through add_items first; users must be known at fit)") from None
+        old = torch.isin(rows['item'], self.established)
+        if old.any():  # an established item's vector is the backbone's, trained on many rows; a few more do not move it here
+            logger.info(f"update: {int(old.sum())} rows of {len(torch.unique(rows['item'][old]))} items established at fit are left to the backbone")
+            rows = {k: v[~old] for k, v in rows.items()}
+            if len(rows['label']) == 0: return torch.zeros(0, self.model.item_id.embedding_dim)
+        return self.update_encoded(rows)
 
     def update_encoded(self, rows:dict)->torch.Tensor:
-        "`update` for encoded rows: only these are new; the rows seen before are kept encoded."
-        self._seen.append({k: rows[k] for k in ('user', 'item', 'label')})
-        seen = {k: torch.cat([r[k] for r in self._seen]) for k in ('user', 'item', 'label')}
-        items = torch.unique(seen['item'])
-        missing = torch.tensor([i for i in items.tolist() if i not in self._start], dtype=torch.long)
+        "`update` for encoded rows: only these are new; the rows seen before are kept encoded. Refines the items of `rows`, in `torch.unique` order."
+        self.history.append({k: rows[k] for k in ('user', 'item', 'label')})
+        items = torch.unique(rows['item'])
+        seen = {k: torch.cat([r[k] for r in self.history]) for k in ('user', 'item', 'label')}
+        mine = torch.isin(seen['item'], items)
+        if not mine.all(): seen = {k: v[mine] for k, v in seen.items()}  # the history of these items only
+        missing = torch.tensor([i for i in items.tolist() if i not in self.starts], dtype=torch.long)
         if len(missing): self.embed_encoded(missing)
-        start = torch.stack([self._start[i] for i in items.tolist()])
+        start = torch.stack([self.starts[i] for i in items.tolist()])
         with frozen(self.model):
             if self.config.refine == 'meta': refined, _ = self.refiner(self.model, items, start, seen)
             else: refined = self._finetune(items, start, rows)
-        self._current.update(zip(items.tolist(), refined))
+        self.refined.update(zip(items.tolist(), refined))
         return refined
 
     def _finetune(self, items, start, new_rows)->torch.Tensor:
         "The no-meta ablation: plain fine-tuning of each item's vector from where it is, one epoch on the new rows (as `base`); the backbone is not written."
-        current = torch.stack([self._current.get(i, s) for i, s in zip(items.tolist(), start)])
-        pos = torch.searchsorted(items, torch.unique(new_rows['item']))  # where the new rows' items sit among `items` (both sorted)
-        _, vecs = finetuned_item_vectors(self.model, new_rows, current[pos], generator=torch.Generator().manual_seed(self.seed))
-        out = current.clone(); out[pos] = vecs
-        return out
+        current = torch.stack([self.refined.get(i, s) for i, s in zip(items.tolist(), start)])
+        _, vecs = finetuned_item_vectors(self.model, new_rows, current, generator=torch.Generator().manual_seed(self.seed))
+        return vecs
 
     def embeddings(self)->tuple[torch.Tensor, torch.Tensor]:
         "Encoded items that EmerFlow embeds and their current embeddings (refined where updated, else the start)."
-        cur = {**self._start, **self._current}
+        cur = {**self.starts, **self.refined}
         items = torch.tensor(sorted(cur), dtype=torch.long)
         return items, (torch.stack([cur[i] for i in items.tolist()]) if len(items) else torch.zeros(0, self.model.item_id.embedding_dim))
 
