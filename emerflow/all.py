@@ -27,3 +27,12 @@ from .shipped import *
 from .align import *
 from .meta import *
 from .method import *
+from .deploy import *
+from .persist import *
+
+# %% ../nbs/30_all.ipynb #b76f4790
+import sys as _sys
+# the names a star import brings: every stage's own `__all__` (this module defines none of its own)
+__all__ = sorted({n for name, m in list(_sys.modules.items()) if name.startswith('emerflow.') and name not in ('emerflow.all', 'emerflow.cli', 'emerflow._modidx')
+                  for n in getattr(m, '__all__', ())})
+del _sys
