@@ -1,0 +1,53 @@
+"The deployment API as a user meets it: a model saved in one process and loaded in another, and a save that crashes."
+import json, subprocess, sys, textwrap
+from pathlib import Path
+import numpy as np
+import pytest
+from emerflow.all import EmerFlow, make_synthetic, split_dataset, established_catalogue
+import emerflow.persist
+
+@pytest.fixture(scope='module')
+def deployed():
+    syn = make_synthetic(seed=0); split = split_dataset(syn)
+    ef = EmerFlow.from_dataset(established_catalogue(syn, split), 'deepfm', seed=0, views=('raw',), meta_epochs=2)
+    ef.add_items(syn.item_features.loc[split.emerging_items]); ef.update(split.warm_a)
+    return ef, split
+
+def test_load_in_a_fresh_process_gives_identical_scores(deployed, tmp_path):
+    ef, split = deployed
+    ef.save(tmp_path/'model')
+    users, items = split.test.user.tolist()[:300], split.test.item.tolist()[:300]
+    (tmp_path/'pairs.json').write_text(json.dumps({'users': users, 'items': items}))
+    script = textwrap.dedent(f"""
+        import json, numpy as np
+        from emerflow.all import EmerFlow
+        p = json.load(open({str(tmp_path/'pairs.json')!r}))
+        ef = EmerFlow.load({str(tmp_path/'model')!r})
+        np.save({str(tmp_path/'scores.npy')!r}, ef.score(p['users'], p['items']))
+        ef.recommend([0, 1], k=4).to_json({str(tmp_path/'top.json')!r})
+    """)
+    subprocess.run([sys.executable, '-c', script], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path/'scores.npy'), ef.score(users, items))
+    import pandas as pd
+    assert pd.read_json(tmp_path/'top.json')[['item', 'rank']].values.tolist() == ef.recommend([0, 1], k=4)[['item', 'rank']].values.tolist()
+
+def _crash(*a, **k): raise KeyboardInterrupt("simulated crash")
+
+@pytest.mark.parametrize('where', ['weights', 'switch'])
+def test_a_crash_mid_save_leaves_the_old_model(deployed, tmp_path, monkeypatch, where):
+    ef, split = deployed
+    ef.save(tmp_path/'model')
+    before = ef.score(split.test.user, split.test.item)
+    changed = EmerFlow.load(tmp_path/'model'); changed.update(split.warm_b)
+    assert not np.array_equal(changed.score(split.test.user, split.test.item), before)
+    if where == 'weights':  # dies while writing the new weights
+        import safetensors.torch
+        def half(tensors, path, metadata=None): Path(path).write_bytes(b'\0' * 100); raise KeyboardInterrupt("simulated crash")
+        monkeypatch.setattr(safetensors.torch, 'save_file', half)
+    else: monkeypatch.setattr(emerflow.persist, 'atomic_write', _crash)  # dies at the switch of emerflow.json
+    with pytest.raises(KeyboardInterrupt): changed.save(tmp_path/'model', overwrite=True)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(EmerFlow.load(tmp_path/'model').score(split.test.user, split.test.item), before)
+    changed.save(tmp_path/'model', overwrite=True)  # the next save succeeds and leaves one weights file
+    assert len(list((tmp_path/'model').glob('weights-*.safetensors'))) == 1
+    np.testing.assert_array_equal(EmerFlow.load(tmp_path/'model').score(split.test.user, split.test.item), changed.score(split.test.user, split.test.item))
