@@ -169,7 +169,7 @@ def run_experiment(dataset:RecDataset, backbones=('deepfm',), methods=('base',),
     wanted = {key: prov for *_, runs in jobs for _, key, prov in runs}
     done = reusable(folder.read_records(), wanted, folder.records_path) if folder else {}
     for p in dict.fromkeys(p for *_, runs in jobs for p, key, _ in runs if key not in done):
-        p.preflight(Context(dataset, enc, split, backbones[0], seeds[0], config))
+        p.preflight(Context(dataset, enc, split, backbones[0], seeds[0], config, show=show))  # stage 1 runs here: its progress shows
     records = []
     for b, s, pre, runs in progress(jobs, show, comment='backbones x seeds'):
         if all(key in done for _, key, _ in runs):
