@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 from .core import logger, seed_everything
+from .sources import require_columns
 from .data import RecDataset, EncodedData
 from .backbone import CTRBackbone, predict, item_row_lookup, finetuned_item_vectors, frozen
 from .align import ItemViews, fit_aligner, align, cv_r2, RIDGE_ALPHAS
@@ -158,6 +159,9 @@ class EmerFlow:
     def update(self, interactions:pd.DataFrame)->torch.Tensor:
         "Add interactions (user, item, label) and refine every new item in them from its start with all its rows so far; returns their embeddings."
         if len(interactions) == 0: raise ValueError("no interactions to update with")
+        require_columns(interactions, ['user', 'item', 'label'], 'interactions to update with')
+        bad = ~interactions['label'].isin([0, 1])
+        if bad.any(): raise ValueError(f"labels must be 0 or 1; {int(bad.sum())} rows are not, e.g. {interactions.loc[bad, 'label'].iloc[0]!r}")
         try: rows = self.enc.encode_interactions(interactions[['user', 'item', 'label']])
         except KeyError as e: raise KeyError(f"{e.args[0]} (new items come in through add_items first; users must be known at fit)") from None
         old = torch.isin(rows['item'], self.established)
@@ -169,9 +173,9 @@ class EmerFlow:
 
     def update_encoded(self, rows:dict)->torch.Tensor:
         "`update` for encoded rows: only these are new; the rows seen before are kept encoded. Refines the items of `rows`, in `torch.unique` order."
-        self.history.append({k: rows[k] for k in ('user', 'item', 'label')})
-        items = torch.unique(rows['item'])
-        seen = {k: torch.cat([r[k] for r in self.history]) for k in ('user', 'item', 'label')}
+        new = {k: rows[k] for k in ('user', 'item', 'label')}
+        items = torch.unique(new['item'])
+        seen = {k: torch.cat([r[k] for r in self.history] + [new[k]]) for k in ('user', 'item', 'label')}
         mine = torch.isin(seen['item'], items)
         if not mine.all(): seen = {k: v[mine] for k, v in seen.items()}  # the history of these items only
         missing = torch.tensor([i for i in items.tolist() if i not in self.starts], dtype=torch.long)
@@ -180,7 +184,7 @@ class EmerFlow:
         with frozen(self.model):
             if self.config.refine == 'meta': refined, _ = self.refiner(self.model, items, start, seen)
             else: refined = self._finetune(items, start, rows)
-        self.refined.update(zip(items.tolist(), refined))
+        self.history.append(new); self.refined.update(zip(items.tolist(), refined))  # kept only once refinement succeeded
         return refined
 
     def _finetune(self, items, start, new_rows)->torch.Tensor:
