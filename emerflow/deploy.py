@@ -133,7 +133,8 @@ def add_items(self:EmerFlow, items:pd.DataFrame, # one row per new item: indexed
     idx = enc.encode_ids('item', items.index)
     if raw is not None: self.views = self.views.with_rows(raw, idx, enc.n_items + 1)
     for i in idx.tolist(): self.refined.pop(i, None)
-    d.added += [i for i in items.index if i not in set(known)]
+    known = set(known)
+    d.added += [i for i in items.index if i not in known]
     return self.embed_encoded(idx)
 
 # %% ../nbs/15_deploy.ipynb #37b94586
