@@ -536,4 +536,10 @@ d = { 'settings': { 'branch': 'main',
                                   'emerflow.sources.read_checked_csv': ('sources.html#read_checked_csv', 'emerflow/sources.py'),
                                   'emerflow.sources.read_text': ('sources.html#read_text', 'emerflow/sources.py'),
                                   'emerflow.sources.require_columns': ('sources.html#require_columns', 'emerflow/sources.py'),
-                                  'emerflow.sources.shared_data_dir': ('sources.html#shared_data_dir', 'emerflow/sources.py')}}}
+                                  'emerflow.sources.shared_data_dir': ('sources.html#shared_data_dir', 'emerflow/sources.py')},
+            'emerflow.tuned': { 'emerflow.tuned.TunedBase': ('tuned.html#tunedbase', 'emerflow/tuned.py'),
+                                'emerflow.tuned.TunedBase.fit': ('tuned.html#tunedbase.fit', 'emerflow/tuned.py'),
+                                'emerflow.tuned.TunedBase.settings': ('tuned.html#tunedbase.settings', 'emerflow/tuned.py'),
+                                'emerflow.tuned.TunedBase.warm_up': ('tuned.html#tunedbase.warm_up', 'emerflow/tuned.py'),
+                                'emerflow.tuned.choose_warmup': ('tuned.html#choose_warmup', 'emerflow/tuned.py'),
+                                'emerflow.tuned.replayed_warmup_loss': ('tuned.html#replayed_warmup_loss', 'emerflow/tuned.py')}}}

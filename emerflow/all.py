@@ -18,6 +18,7 @@ from .backbone import *
 from .evaluate import *
 from .runs import *
 from .baselines import *
+from .tuned import *
 from .llm import *
 from .prompts import *
 from .generate import *
