@@ -66,7 +66,8 @@ def from_dataset(cls:EmerFlow, ds:RecDataset, # a catalogue: every item with int
     popular = tuple(base['item'].value_counts().index)  # established items, best known first: the worked examples of 'llm_fill'
     if fill_examples is not None:
         popular = tuple(fill_examples)
-        strangers = [i for i in popular if i not in set(base['item'])]
+        rated = set(base['item'])
+        strangers = [i for i in popular if i not in rated]
         if strangers: raise ValueError(f"fill_examples must be established items (with interactions in the dataset); not so: {strangers[:5]}")
     items = torch.arange(1, enc.n_items + 1)
     tables = None  # computed before pretraining, so an unusable LLM, encoder or cache fails first
