@@ -21,6 +21,7 @@ from .baselines import *
 from .tuned import *
 from .llm import *
 from .prompts import *
+from .decode import *
 from .generate import *
 from .cache import *
 from .enrich import *
