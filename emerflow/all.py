@@ -26,6 +26,7 @@ from .generate import *
 from .cache import *
 from .enrich import *
 from .shipped import *
+from .workers import *
 from .align import *
 from .meta import *
 from .method import *

@@ -50,3 +50,43 @@ def test_build_shipped_is_a_command():
     from emerflow.shipped import enrich_cache
     eps = [e for e in entry_points(group='console_scripts') if e.name == 'emerflow-build-shipped']
     assert len(eps) == 1 and eps[0].load() is enrich_cache
+
+def test_enrich_runs_and_exports(tmp_path, capsys):
+    "`emerflow enrich` parses its options (dashes or underscores), caches every chunk, exports a datasets table, and skips what is cached."
+    args = ['enrich', '--dataset', 'synthetic', '--views', 'raw', '--limit', '12', '--chunk-size', '5', '--threads_per_worker', '1',
+            '--cache', str(tmp_path/'c.sqlite'), '--export', str(tmp_path/'exp'), '--quiet']
+    assert main(args) == 0
+    assert '3 of 3 chunks computed' in capsys.readouterr().out
+    assert main(args) == 0
+    assert '0 of 3 chunks computed (3 already cached)' in capsys.readouterr().out
+    import datasets
+    table = datasets.load_dataset(str(tmp_path/'exp'), cache_dir=str(tmp_path/'hf'))['train']
+    assert table.num_rows == 12 and set(table['view']) == {'raw'} and len(table[0]['vector']) == 384
+
+@pytest.mark.parametrize('args', [['--workers', '2'], ['--address', 'auto']])
+def test_enrich_without_ray_fails_at_once(tmp_path, capsys, monkeypatch, args):
+    "More than one worker, or a cluster, without Ray installed: one line naming the install command, before the dataset is read."
+    import sys
+    monkeypatch.setitem(sys.modules, 'ray', None)  # as if Ray were not installed, whether or not it is
+    rc = main(['enrich', '--dataset', 'ml-100k', '--path', str(tmp_path/'missing'), '--cache', str(tmp_path/'c.sqlite'), *args])
+    err = capsys.readouterr().err
+    assert rc == 2 and 'pip install "emerflow[workers]"' in err, err  # about Ray, not about the missing dataset
+    assert 'Traceback' not in err and err.count('\n') == 1, err
+    assert not (tmp_path/'c.sqlite').exists()
+
+@pytest.mark.parametrize('args,says', [
+    (['--views', 'raw', 'nope'], 'unknown views'),
+    (['--chunk-size', '0'], 'chunk_size must be'),
+    (['--threads-per-worker', '-1'], 'threads_per_worker must be'),
+    (['--quantization', 'q3'], 'quantization must be one of'),
+    (['--workers', '0'], 'workers must be'),
+])
+def test_enrich_bad_options_fail_at_once(tmp_path, capsys, args, says):
+    rc = main(['enrich', '--dataset', 'ml-100k', '--path', str(tmp_path/'missing'), *args])
+    err = capsys.readouterr().err
+    assert rc == 2 and says in err and 'Traceback' not in err, err
+
+def test_enrich_is_a_command():
+    import subprocess
+    out = subprocess.run(['emerflow', 'enrich', '--help'], capture_output=True, text=True)
+    assert out.returncode == 0 and '--workers' in out.stdout and '--export' in out.stdout
