@@ -45,9 +45,10 @@ def worker(cfg:dict)->dict:
     return res
 
 
-def run_config(cfg:dict)->dict:
+def run_config(cfg:dict, script:str=__file__)->dict:
+    "Run `script --worker cfg` in a fresh process (its own peak memory, OpenMP set before torch starts) and return its RESULT line."
     env = dict(os.environ, OMP_WAIT_POLICY='PASSIVE', OMP_NUM_THREADS=str(cfg['threads']), HF_HUB_OFFLINE='1')
-    p = subprocess.run([sys.executable, __file__, '--worker', json.dumps(cfg)], env=env, capture_output=True, text=True)
+    p = subprocess.run([sys.executable, script, '--worker', json.dumps(cfg)], env=env, capture_output=True, text=True)
     lines = [l for l in p.stdout.splitlines() if l.startswith('RESULT ')]
     if p.returncode or not lines:
         raise RuntimeError(f"configuration {cfg} failed (exit {p.returncode}):\n{p.stderr[-3000:]}")

@@ -101,6 +101,7 @@ def enrich(dataset:str='ml-latest-small', # dataset name, as for `emerflow run`
            llm:str=None, # the LLM: a Hugging Face id, a local folder or .gguf (default: the shipped SmolLM2-135M-Instruct)
            encoder:str=None, # the text encoder (default: the shipped all-MiniLM-L6-v2)
            quantization:str='auto', # auto, nf4, int8, bf16, fp16, fp32: settled once, for every worker
+           engine:str='auto', # how answers are generated: auto (the KV engine where it runs, else transformers), kv, transformers
            device:str=None, # where the workers run the LLM (default: cuda when this machine has it, else cpu)
            cache:str=None, # the cache file (default: the one `emerflow run` reads, under $EMERFLOW_CACHE)
            shipped:bool=True, # --no-shipped: compute again what the package ships (by default it is used)
@@ -112,7 +113,7 @@ def enrich(dataset:str='ml-latest-small', # dataset name, as for `emerflow run`
     "Compute and cache the stage-1 enrichment of every item of a dataset, in chunks over --workers (Ray), and write it to --export."
     res = enrich_dataset(dataset, path, list(views), limit, export, workers=workers, address=address, chunk_size=chunk_size,
                          threads_per_worker=threads_per_worker, llm=llm, encoder=encoder, quantization=quantization, device=device,
-                         cache=cache, use_shipped=shipped, max_new_tokens=max_new_tokens, show=not quiet)
+                         engine=engine, cache=cache, use_shipped=shipped, max_new_tokens=max_new_tokens, show=not quiet)
     print(f"{res['items']} items: {res['computed']} of {res['chunks']} chunks computed ({res['skipped']} already cached) in {res['seconds']} s; cache {res['cache']}"
           + (f"; export {res['export']}" if 'export' in res else ''))
     return res

@@ -15,7 +15,7 @@ except ImportError: fcntl = None
 
 # %% auto #0
 __all__ = ['logger', 'seed_everything', 'cache_dir', 'assets_path', 'package_root', 'file_md5', 'atomic_write', 'LockTimeout',
-           'file_lock', 'progress']
+           'file_lock', 'progress', 'hms', 'ProgressLog']
 
 # %% ../nbs/00_core.ipynb #b7600f78
 logger = logging.getLogger('emerflow')
@@ -105,3 +105,31 @@ def progress(it, show:bool=True, total:int|None=None, comment:str=''):
     pb = progress_bar(it, total=total, leave=False)
     if comment: pb.comment = comment
     return pb
+
+# %% ../nbs/00_core.ipynb #a75ed2f3
+def hms(seconds:float)->str:
+    "A duration as H:MM:SS ('?' when unknown)."
+    if not np.isfinite(seconds): return '?'
+    s = max(0, round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+# %% ../nbs/00_core.ipynb #e91f3f72
+class ProgressLog:
+    "Log lines for a long job, 'what: done/total items done, items/s, time left': the first after `every` seconds, then every `every` seconds, and a last one at the end."
+    def __init__(self, total:int, what:str, every:float=30.0, show:bool=True,
+                 always:bool=False, # also log the end of a job shorter than `every`
+                ):
+        self.total, self.what, self.every, self.show, self.always = total, what, every, show, always
+        self.done, self.lines = 0, 0
+        self.start = self.last = time.perf_counter()
+    def line(self)->str:
+        rate = self.done/max(time.perf_counter() - self.start, 1e-9)
+        left = (self.total - self.done)/rate if rate else float('inf')
+        return f"{self.what}: {self.done:,}/{self.total:,} items done, {rate:.2f} items/s, {hms(left)} left"
+    def update(self, n:int=1):
+        "Count `n` more items done, and log when a line is due."
+        self.done += n
+        now, end = time.perf_counter(), self.done >= self.total
+        if self.show and (now - self.last >= self.every or (end and (self.lines or self.always))):
+            self.last, self.lines = now, self.lines + 1
+            logger.info(self.line())

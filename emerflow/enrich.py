@@ -9,11 +9,12 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import torch
-from .core import logger, progress
+from .core import logger, progress, ProgressLog
 from .prompts import (serialize_item, render_value, feature_label, check_items, discovery_prompt, item_prompt, describe_prompt,
                       attributes_from_answer, parse_generation, PROMPT_VERSION, FILL_VERSION)
 from .llm import as_lazy, TextEncoder, load_encoder, encoder_name
 from .generate import generate_batches, hidden_states, layer_index, layers_and_poolings, keyed_results, HIDDEN_LAYERS, HIDDEN_POOLINGS
+from .decode import ENGINES, choose_engine
 from .cache import EnrichCache, cache_key, decoding, generation_key, hidden_key, shipped_generations, shipped_vectors
 
 # %% auto #0
@@ -41,8 +42,10 @@ class Enricher:
                  use_shipped:bool=True, # answer from the package's shipped files when they hold the result
                  regenerate:bool=False, # ignore the shipped files and the cache's generations and hidden states, and overwrite them
                  show:bool=True, # progress bars
+                 engine:str='auto', # how answers are generated: one of `ENGINES` (see `generate_batches`); the cache keys do not depend on it
                 ):
-        self.lazy = as_lazy(llm, quantization, device)
+        if engine not in ENGINES: raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
+        self.lazy, self.engine = as_lazy(llm, quantization, device), engine
         self.cache = cache if isinstance(cache, EnrichCache) else EnrichCache(cache)
         self.encoder, self.use_shipped, self.regenerate, self.show = encoder, use_shipped, regenerate, show
         self._encoder = encoder if isinstance(encoder, TextEncoder) else None  # a named encoder is loaded on first need, once
@@ -64,15 +67,18 @@ class Enricher:
             llm = lazy.get()
             logger.info(f"generating {len(todo)} of {len(requests)} answers with {llm}")
             prompts = [llm.format(r['user'], r['prefill'], r.get('shots', ())) for r in todo]
-            settings = dict(dec, quantization=llm.quantization, precision=llm.precision, device=llm.device, torch=torch.__version__)
+            engine = choose_engine(self.engine, llm, dec['do_sample'], dec['repetition_penalty'])
+            settings = dict(dec, quantization=llm.quantization, precision=llm.precision, device=llm.device, torch=torch.__version__, engine=engine)
             kw = {k: v for k, v in dec.items() if k != 'stop'}
             loops = dec.get('stop') == 'repeated attribute or value'
-            for b, texts, counts in generate_batches(llm, prompts, batch_size=batch_size, show=show, stop_attributes=stop_attributes, stop_loops=loops, **kw):
+            log = ProgressLog(len(todo), f"generating {len(todo)} answers")
+            for b, texts, counts in generate_batches(llm, prompts, batch_size=batch_size, show=show, stop_attributes=stop_attributes, stop_loops=loops, engine=engine, **kw):
                 rows = []
                 for i, t, n in zip(b, texts, counts):
                     r = todo[i]; r.update(output=t, n_tokens=n, source='generated')
                     rows.append(dict(key=r['key'], kind=r['kind'], model=lazy.name, item=r['item'], output=t, n_tokens=n, settings=settings))
                 cache.put_generations(rows)  # each finished batch is safe on disk
+                log.update(len(rows))
         return requests
 
     def discover_attributes(self, item_type:str, # 'movie', 'drug', ...
@@ -86,7 +92,7 @@ class Enricher:
 
     def generate_attributes(self, items:pd.DataFrame, # index: item id; columns: raw features
                             item_type:str, attributes:Sequence[str],
-                            max_new_tokens:int=96, batch_size:int=16, repetition_penalty:float=1.0)->pd.DataFrame:
+                            max_new_tokens:int=96, batch_size:int=64, repetition_penalty:float=1.0)->pd.DataFrame:
         "Generate `attributes` for every item (cached); one row per item: the attributes, the raw answer, its token count and source."
         feats = check_items(items)
         if not attributes: raise ValueError("generate_attributes needs at least one attribute")
@@ -105,7 +111,7 @@ class Enricher:
     def fill_features(self, items:pd.DataFrame, # index: item id; columns: raw features
                       item_type:str, examples:pd.DataFrame, # candidate example items, best first (old items only: see `fill_shots`)
                       targets:Sequence[str]|None=None, # None: `sparse_features(items)`
-                      n_shots:int=3, max_new_tokens:int=32, batch_size:int=16)->pd.DataFrame:
+                      n_shots:int=3, max_new_tokens:int=32, batch_size:int=64)->pd.DataFrame:
         "Write each item's `targets` with the LLM after worked examples (cached); one row per item: the values found, the raw answer, tokens, source."
         check_items(items)
         targets = list(targets) if targets is not None else sparse_features(items)
@@ -164,6 +170,7 @@ class Enricher:
         if todo:
             llm_ = lazy.get()
             logger.info(f"computing hidden states of {len(todo)} of {len(users)} items with {llm_}")
+            log = ProgressLog(len(todo), f"hidden states of {len(todo)} items")
             for s in progress(range(0, len(todo), 8*batch_size), show=self.show, comment='hidden states'):
                 part = todo[s:s+8*batch_size]
                 vecs = hidden_states(llm_, [llm_.format(users[j]) for j in part], sorted(set(idx.values())), pools, batch_size)
@@ -173,6 +180,7 @@ class Enricher:
                     rows += [dict(key=keys[l, p][j], kind='hidden', model=lazy.name, item=items.index[j], vector=v, settings=settings) for j, v in zip(part, vecs[idx[l], p])]
                     found.update({keys[l, p][j]: v for j, v in zip(part, vecs[idx[l], p])})
                 cache.put_vectors(rows)  # each finished chunk is safe on disk
+                log.update(len(part))
         out = {c: np.stack([found[k] for k in keys[c]]).astype(np.float32) for c in combos}
         return keyed_results(out, layer, pooling)
 
@@ -217,7 +225,7 @@ def discover_attributes(item_type:str, # 'movie', 'drug', ...
 
 # %% ../nbs/06e_enrich.ipynb #07f9da49
 def generate_attributes(items:pd.DataFrame, item_type:str, attributes:Sequence[str],
-                        llm=None, quantization:str='auto', max_new_tokens:int=96, batch_size:int=16, repetition_penalty:float=1.0,
+                        llm=None, quantization:str='auto', max_new_tokens:int=96, batch_size:int=64, repetition_penalty:float=1.0,
                         cache:EnrichCache|None=None, use_shipped:bool=True, regenerate:bool=False, show:bool=True, device:str|None=None)->pd.DataFrame:
     "`Enricher.generate_attributes` with the settings as arguments."
     check_items(items)  # a bad table fails before the cache is opened
@@ -226,7 +234,7 @@ def generate_attributes(items:pd.DataFrame, item_type:str, attributes:Sequence[s
 
 # %% ../nbs/06e_enrich.ipynb #91518ad1
 def fill_features(items:pd.DataFrame, item_type:str, examples:pd.DataFrame, targets:Sequence[str]|None=None,
-                  n_shots:int=3, llm=None, quantization:str='auto', max_new_tokens:int=32, batch_size:int=16,
+                  n_shots:int=3, llm=None, quantization:str='auto', max_new_tokens:int=32, batch_size:int=64,
                   cache:EnrichCache|None=None, use_shipped:bool=True, regenerate:bool=False, show:bool=True, device:str|None=None)->pd.DataFrame:
     "`Enricher.fill_features` with the settings as arguments."
     return Enricher(llm, quantization, device, cache=cache, use_shipped=use_shipped, regenerate=regenerate, show=show).fill_features(

@@ -11,6 +11,8 @@ import torch
 from .core import progress
 from .llm import LLM, TextEncoder
 from .prompts import stop_on_repeat
+from .decode import KVDecoder, choose_engine
+from transformers import DynamicCache
 
 # %% auto #0
 __all__ = ['HIDDEN_LAYERS', 'HIDDEN_POOLINGS', 'generate_batches', 'generate', 'layer_index', 'hidden_states',
@@ -49,6 +51,31 @@ def _pad_after_prefix(rows:list[list[int]], n:int, pad_id:int)->dict:
     mask = [[1]*n + [0]*(width - len(r) + n) + [1]*(len(r) - n) for r in rows]
     return dict(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))
 
+# %% ../nbs/06c_generate.ipynb #24b49c2c
+def _answers(tok, rows:list[list[int]], eos:set)->tuple[list[str], list[int]]:
+    "Each row of new tokens as text, cut at its first end-of-sequence token, and the count of tokens it took (that one included)."
+    texts, counts = [], []
+    for row in rows:
+        cut = next((j for j, t in enumerate(row) if t in eos), None)
+        keep = row if cut is None else row[:cut]
+        counts.append(len(keep) + (cut is not None))
+        texts.append(tok.decode(keep, skip_special_tokens=True))
+    return texts, counts
+
+# %% ../nbs/06c_generate.ipynb #daec1404
+def _kv_batches(llm:LLM, ids:list[list[int]], max_new_tokens:int, rows:int, show:bool, stop_attributes=None, stop_loops:bool=False):
+    "`generate_batches` on `KVDecoder`: `rows` prompts in flight, the prompts' shared prefix computed once, and the answers yielded `rows` at a time as they end."
+    tok, eos = llm.tokenizer, _eos_ids(llm)
+    stop = stop_on_repeat(tok, 0, stop_attributes, stop_loops) if stop_attributes else None
+    finished = (lambda new: bool(stop(torch.tensor([new]), None)[0])) if stop else None
+    prefix = _shared_prefix(ids) if len(ids) > 1 else 0
+    done = []
+    for i, new in progress(KVDecoder(llm).decode(ids, max_new_tokens, rows, eos, finished, prefix), show=show, total=len(ids), comment=f'generating, {rows} rows'):
+        done.append((i, new))
+        if len(done) == rows:
+            yield ([i for i, _ in done], *_answers(tok, [n for _, n in done], eos)); done = []
+    if done: yield ([i for i, _ in done], *_answers(tok, [n for _, n in done], eos))
+
 # %% ../nbs/06c_generate.ipynb #8acaa39c
 @torch.inference_mode()
 def generate_batches(llm:LLM, prompts:Sequence[str], # complete prompt texts (see `LLM.format`)
@@ -60,12 +87,15 @@ def generate_batches(llm:LLM, prompts:Sequence[str], # complete prompt texts (se
                      stop_attributes:Sequence[str]|None=None, # finish an answer that names one of these twice (prompts prefilled with the first)
                      stop_loops:bool=False, # also finish an answer once a comma-separated value repeats (needs `stop_attributes`)
                      min_prefix:int=64, # a batch whose prompts share at least this many leading tokens computes them once
+                     engine:str='auto', # one of `ENGINES`: 'auto' is the KV engine where it runs (see `choose_engine`)
                     ):
-    "Yield `(indices, texts, n_new_tokens)` per batch of length-sorted, left-padded prompts."
+    "Yield `(indices, texts, n_new_tokens)` per batch of answers: length-sorted, left-padded prompts through `generate`, or, on the KV engine, `batch_size` answers at a time as they end."
     if batch_size < 1 or max_new_tokens < 1: raise ValueError("batch_size and max_new_tokens must be >= 1")
     tok = llm.tokenizer
     special = not llm.has_chat_template  # a chat template already writes the special tokens
     ids = tok(list(prompts), add_special_tokens=special)['input_ids']
+    if choose_engine(engine, llm, do_sample, repetition_penalty) == 'kv':
+        yield from _kv_batches(llm, ids, max_new_tokens, batch_size, show, stop_attributes, stop_loops); return
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
     batches = [order[i:i+batch_size] for i in range(0, len(order), batch_size)]
     eos = _eos_ids(llm)
@@ -83,22 +113,15 @@ def generate_batches(llm:LLM, prompts:Sequence[str], # complete prompt texts (se
         else: enc, extra = tok.pad({'input_ids': rows}, return_tensors='pt', padding=True), {}
         stop = [stop_on_repeat(tok, enc['input_ids'].shape[1], stop_attributes, stop_loops)] if stop_attributes else None
         out = llm.model.generate(input_ids=enc['input_ids'].to(dev), attention_mask=enc['attention_mask'].to(dev), stopping_criteria=stop, **extra, **gen_kw)
-        new = out[:, enc['input_ids'].shape[1]:].tolist()
-        texts, counts = [], []
-        for row in new:
-            cut = next((j for j, t in enumerate(row) if t in eos), None)
-            keep = row if cut is None else row[:cut]
-            counts.append(len(keep) + (cut is not None))
-            texts.append(tok.decode(keep, skip_special_tokens=True))
-        yield b, texts, counts
+        yield (b, *_answers(tok, out[:, enc['input_ids'].shape[1]:].tolist(), eos))
 
 # %% ../nbs/06c_generate.ipynb #3a592f5f
 def generate(llm:LLM, prompts:Sequence[str], max_new_tokens:int=128, batch_size:int=16, do_sample:bool=False,
              repetition_penalty:float=1.0, show:bool=True, stats:dict|None=None, stop_attributes:Sequence[str]|None=None, stop_loops:bool=False,
-             min_prefix:int=64)->list[str]:
+             min_prefix:int=64, engine:str='auto')->list[str]:
     "Complete every prompt in batches; returns texts in input order (and fills `stats` with tokens and seconds)."
     res, n_tok, t0 = [None]*len(prompts), 0, time.perf_counter()
-    for b, texts, counts in generate_batches(llm, prompts, max_new_tokens, batch_size, do_sample, repetition_penalty, show, stop_attributes, stop_loops, min_prefix):
+    for b, texts, counts in generate_batches(llm, prompts, max_new_tokens, batch_size, do_sample, repetition_penalty, show, stop_attributes, stop_loops, min_prefix, engine):
         for i, t in zip(b, texts): res[i] = t
         n_tok += sum(counts)
     if stats is not None: stats.update(n_items=len(prompts), n_tokens=n_tok, seconds=time.perf_counter() - t0)
@@ -123,28 +146,91 @@ def layer_index(llm, # an `LLM`, a lazy one, or a number of layers
     if not 0 <= i <= n: raise ValueError(f"layer {layer} is out of range for a model with {n} layers (0..{n}, or negative)")
     return int(i)
 
-# %% ../nbs/06c_generate.ipynb #501e5cd1
+# %% ../nbs/06c_generate.ipynb #febd8569
+def _layer_modules(model)->list|None:
+    "The modules whose outputs are transformers' `hidden_states[0..n]` for a Llama-style decoder, None for another layout: the embeddings, blocks 1 to n-1, and the final norm (transformers puts the normed output in place of the last block's)."
+    try: dec = model.get_decoder(); mods = [dec.embed_tokens, *dec.layers[:-1], dec.norm]
+    except (AttributeError, TypeError): return None
+    return mods if len(mods) == int(model.config.num_hidden_layers) + 1 else None
+
+# %% ../nbs/06c_generate.ipynb #13506884
+class _Enough(Exception): "Raised by the hook of the deepest wanted layer: nothing after it is needed."
+
+# %% ../nbs/06c_generate.ipynb #d42087e2
+def _forward_until(model, wanted:set[int], # indices into transformers' `hidden_states`
+                   **inputs)->dict: # the model's inputs; without a cache, none is made
+    "transformers' `hidden_states[i]` for each wanted `i`, the pass stopped after the deepest (no later block, no LM head)."
+    mods, got, inputs = _layer_modules(model), {}, {'use_cache': False, **inputs}
+    if mods is None:  # another layout: the full pass, every layer kept
+        hs = model(**inputs, output_hidden_states=True).hidden_states
+        return {i: hs[i] for i in wanted}
+    deepest = max(wanted)
+    def record(i):
+        def hook(module, args, output):
+            got[i] = output[0] if isinstance(output, tuple) else output
+            if i == deepest: raise _Enough()
+        return hook
+    handles = [mods[i].register_forward_hook(record(i)) for i in wanted]
+    try: model(**inputs)
+    except _Enough: pass
+    finally:
+        for h in handles: h.remove()  # the model is left as it was, whatever happened
+    return got
+
+# %% ../nbs/06c_generate.ipynb #bf410c86
+def _prefix_states(model, prefix:list[int], wanted:set[int])->tuple:
+    "A shared prefix run once: its key/value cache up to the deepest wanted layer, and the sum over its tokens of each wanted layer's hidden states."
+    try: kv = DynamicCache(config=model.config)
+    except TypeError: kv = DynamicCache()  # transformers before 4.56
+    hs = _forward_until(model, wanted, input_ids=torch.tensor([prefix], device=model.device), use_cache=True, **{_cache_arg(model): kv})
+    return kv, {i: h[0].float().sum(0).cpu() for i, h in hs.items()}
+
+# %% ../nbs/06c_generate.ipynb #4f680427
+def _batch_states(llm:LLM, rows:list[list[int]], n:int, prefix, wanted:set[int])->tuple[dict, torch.Tensor]:
+    "One batch through `_forward_until`, left-padded from scratch, or (after a shared prefix of `n` tokens) right-padded behind its cache; the wanted hidden states and the mask of the rows' own tokens."
+    tok, dev = llm.tokenizer, llm.model.device
+    if not n:
+        enc = tok.pad({'input_ids': rows}, return_tensors='pt', padding=True)
+        return _forward_until(llm.model, wanted, input_ids=enc['input_ids'].to(dev), attention_mask=enc['attention_mask'].to(dev)), enc['attention_mask']
+    own = [r[n:] for r in rows]
+    w, B = max(map(len, own)), len(rows)
+    x = torch.tensor([t + [tok.pad_token_id]*(w - len(t)) for t in own])
+    mask = torch.tensor([[1]*len(t) + [0]*(w - len(t)) for t in own])  # right padding: causal attention already hides it from the real tokens
+    kv = copy.deepcopy(prefix[0]); kv.batch_repeat_interleave(B)
+    hs = _forward_until(llm.model, wanted, input_ids=x.to(dev), attention_mask=torch.cat([torch.ones(B, n, dtype=mask.dtype), mask], 1).to(dev),
+                        position_ids=(n + torch.arange(w))[None].expand(B, -1).to(dev), use_cache=True, **{_cache_arg(llm.model): kv})
+    return hs, mask
+
+# %% ../nbs/06c_generate.ipynb #777596c1
 @torch.inference_mode()
 def hidden_states(llm:LLM, texts:Sequence[str], # complete prompt texts
                   layer:int|None|Sequence=None, # None: the middle layer; a list: several layers from one pass
                   pooling:str|Sequence[str]='mean', # 'mean' over real tokens, or 'last' token; a list: several, from one pass
-                  batch_size:int=16, show:bool=False)->np.ndarray|dict:
+                  batch_size:int=16, show:bool=False,
+                  min_prefix:int=16, # texts that all share at least this many leading tokens compute them once
+                 )->np.ndarray|dict:
     "Pooled hidden states of one layer for each text, float32 (n, hidden_size); lists of layers or poolings give a dict keyed by layer, pooling or (layer, pooling)."
     layers, pools = layers_and_poolings(layer, pooling)
-    lis, tok, dev = {l: layer_index(llm, l) for l in layers}, llm.tokenizer, llm.model.device
+    lis, tok = {l: layer_index(llm, l) for l in layers}, llm.tokenizer
+    wanted = set(lis.values())
     ids = tok(list(texts), add_special_tokens=not llm.has_chat_template)['input_ids']
+    n = _shared_prefix(ids) if len(ids) > 1 else 0
+    n = n if n >= min_prefix else 0
+    prefix = _prefix_states(llm.model, ids[0][:n], wanted) if n else None
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
     out = {(l, p): np.zeros((len(ids), int(llm.model.config.hidden_size)), np.float32) for l in layers for p in pools}
     for s in progress(range(0, len(order), batch_size), show=show, comment='hidden states'):
         b = order[s:s+batch_size]
-        enc = tok.pad({'input_ids': [ids[i] for i in b]}, return_tensors='pt', padding=True)
-        res = llm.model(input_ids=enc['input_ids'].to(dev), attention_mask=enc['attention_mask'].to(dev), output_hidden_states=True, use_cache=False)
-        m = enc['attention_mask'].to(res.hidden_states[0].device).unsqueeze(-1).float()
+        hs, mask = _batch_states(llm, [ids[i] for i in b], n, prefix, wanted)
+        lens, m = mask.sum(1), mask.unsqueeze(-1).float()
+        # left padding (no prefix) ends every row at the last position; right padding (after a prefix) at its own length
+        last = lens - 1 if n else torch.full_like(lens, mask.shape[1] - 1)
         for (l, p), o in out.items():
-            h = res.hidden_states[lis[l]].float()
-            # left padding: the last position is every row's last real token
-            pooled = (h*m).sum(1)/m.sum(1).clamp(min=1) if p == 'mean' else h[:, -1]
-            o[b] = pooled.cpu().numpy()
+            h = hs[lis[l]].float().cpu()
+            if p == 'last': pooled = h[torch.arange(len(b)), last]
+            elif n: pooled = (prefix[1][lis[l]] + (h*m).sum(1))/(n + lens[:, None])
+            else: pooled = (h*m).sum(1)/m.sum(1).clamp(min=1)
+            o[b] = pooled.numpy()
     return keyed_results(out, layer, pooling)
 
 # %% ../nbs/06c_generate.ipynb #e3aeb3ca

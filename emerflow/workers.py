@@ -10,12 +10,13 @@ from typing import Sequence, Callable
 import numpy as np
 import pandas as pd
 import torch
-from .core import logger
+from .core import logger, ProgressLog
 from .prompts import serialize_item
 from .llm import LazyLLM, TextEncoder, QUANTIZATIONS, llm_config, choose_quantization, encoder_name, prepare_gguf, DEFAULT_LLM
 from .generate import HIDDEN_LAYERS, HIDDEN_POOLINGS
 from .cache import EnrichCache, shipped_files, read_shipped_table
 from .enrich import VIEWS, check_views, Enricher, item_texts, sparse_features, fill_shots
+from .decode import ENGINES
 
 # %% auto #0
 __all__ = ['RAY_INSTALL', 'need_ray', 'sort_items', 'item_chunks', 'EnrichPlan', 'enrich_chunk', 'make_plan', 'resolve_models',
@@ -98,14 +99,15 @@ def make_plan(items:pd.DataFrame, item_type:str, views:Sequence[str]=VIEWS, max_
     return plan
 
 # %% ../nbs/06g_workers.ipynb #b1e82392
-def resolve_models(llm=None, quantization:str='auto', device:str|None=None, encoder=None, use_shipped:bool=True)->dict:
+def resolve_models(llm=None, quantization:str='auto', device:str|None=None, encoder=None, use_shipped:bool=True, engine:str='auto')->dict:
     "The models as every worker loads them: the device and quantization settled once by the driver, so that all agree on the cache keys."
     if quantization not in QUANTIZATIONS: raise ValueError(f"quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
+    if engine not in ENGINES: raise ValueError(f"engine must be one of {ENGINES}, got {engine!r}")
     for what, m in (('llm', llm), ('encoder', encoder)):
         if m is not None and not isinstance(m, (str, Path)): raise TypeError(f"{what} must be a name or a path (each worker loads its own), got {type(m).__name__}")
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     if quantization == 'auto': quantization = choose_quantization(llm_config(llm), device)
-    return dict(llm=llm, quantization=quantization, device=device, encoder=encoder, use_shipped=use_shipped)
+    return dict(llm=llm, quantization=quantization, device=device, encoder=encoder, use_shipped=use_shipped, engine=engine)
 
 # %% ../nbs/06g_workers.ipynb #24e30703
 def cache_rows(cache:EnrichCache)->dict:
@@ -127,16 +129,17 @@ def store_rows(cache:EnrichCache, rows:dict)->int:
 class ChunkWorker:
     "One worker: its models, each loaded once on first need, and each job run against a fresh private cache whose rows go back to the driver."
     def __init__(self, llm=None, quantization:str='fp32', device:str='cpu', encoder=None, use_shipped:bool=True,
+                 engine:str='auto', # how answers are generated (see `generate_batches`)
                  threads:int=1): # torch threads (0: torch's default)
         os.environ.setdefault('OMP_WAIT_POLICY', 'PASSIVE')  # for the processes this one starts; a Ray worker has it from its runtime_env
         if threads: torch.set_num_threads(threads)
-        self.lazy, self.encoder, self.use_shipped = LazyLLM(llm, quantization, device), encoder, use_shipped
+        self.lazy, self.encoder, self.use_shipped, self.engine = LazyLLM(llm, quantization, device), encoder, use_shipped, engine
 
     def _job(self, fn:Callable)->dict:
         with tempfile.TemporaryDirectory(prefix='emerflow-job-') as d:
             cache = EnrichCache(Path(d)/'job.sqlite')
             try:
-                en = Enricher(self.lazy, encoder=self.encoder, cache=cache, use_shipped=self.use_shipped, show=False)
+                en = Enricher(self.lazy, encoder=self.encoder, cache=cache, use_shipped=self.use_shipped, show=False, engine=self.engine)
                 fn(en)
                 if en._encoder is not None: self.encoder = en._encoder  # loaded once: kept for the next job
                 return cache_rows(cache)
@@ -227,8 +230,6 @@ def check_options(views:Sequence[str]=VIEWS, workers:int=1, address:str|None=Non
     return need_ray(workers, address)
 
 # %% ../nbs/06g_workers.ipynb #f08b2d3b
-def _hms(s:float)->str: return time.strftime('%H:%M:%S', time.gmtime(max(0, round(s))))
-
 def enrich_items(items:pd.DataFrame, # index: item id; columns: raw features
                  item_type:str, views:Sequence[str]=VIEWS,
                  workers:int=1, # 1 with no address: in this process, without Ray
@@ -239,6 +240,7 @@ def enrich_items(items:pd.DataFrame, # index: item id; columns: raw features
                  quantization:str='auto', device:str|None=None, encoder:str|None=None, # the text encoder's name or path (see `load_encoder`)
                  cache:EnrichCache|str|Path|None=None, # the one cache the driver writes; default: `EnrichCache()`'s, where `emerflow run` looks
                  use_shipped:bool=True, # what the package's shipped files hold is not computed again
+                 engine:str='auto', # how answers are generated: one of `ENGINES` (see `generate_batches`); the cache keys do not depend on it
                  max_new_tokens:int=96, fill_examples:pd.DataFrame|None=None, fill_targets:Sequence[str]|None=None, n_shots:int=3,
                  label:str|None=None, # what the progress lines call these items
                  show:bool=True, # progress lines
@@ -249,7 +251,7 @@ def enrich_items(items:pd.DataFrame, # index: item id; columns: raw features
     chunks = item_chunks(items, chunk_size)
     plan = make_plan(items, item_type, views, max_new_tokens, fill_examples, fill_targets, n_shots)
     cache = cache if isinstance(cache, EnrichCache) else EnrichCache(cache)
-    models = resolve_models(llm, quantization, device, encoder, use_shipped)
+    models = resolve_models(llm, quantization, device, encoder, use_shipped, engine)
     label, t0, threads = label or f"{item_type} items", time.time(), torch.get_num_threads()
     pool, started = None, False
     def workers_():  # started once, when there is something to compute
@@ -264,16 +266,13 @@ def enrich_items(items:pd.DataFrame, # index: item id; columns: raw features
             attrs = _discovered(cache, models, items, plan)
         plan.attributes = attrs if 'llm_text' in plan.views else None
         todo = [c for c in chunks if lookup(cache, models, c, plan) is None]
-        n_todo, n_done, last = sum(map(len, todo)), 0, 0.0
+        n_todo = sum(map(len, todo))
         if show: logger.info(f"{label}: {len(items) - n_todo} of {len(items)} items already enriched; {len(todo)} chunk{'s' * (len(todo) != 1)} of up to {chunk_size} to compute on {workers} worker{'s' * (workers > 1)}")
-        t1 = time.time()
+        log = ProgressLog(n_todo, label, every=10, show=show, always=True)
         for (_, part, _), rows in _run_jobs(ray, workers_() if todo else [], [('chunk', c, plan) for c in todo]):
             store_rows(cache, rows)
-            n_done += len(part)
             if on_chunk is not None: on_chunk(list(part.index))
-            if show and (time.time() - last > 10 or n_done == n_todo):
-                rate, last = n_done / max(time.time() - t1, 1e-9), time.time()
-                logger.info(f"{label}: {n_done}/{n_todo} items done, {rate:.2f} items/s, {_hms((n_todo - n_done) / rate)} left")
+            log.update(len(part))
     finally:
         if ray is not None and pool is not None:
             if started: ray.shutdown()
