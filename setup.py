@@ -25,6 +25,8 @@ lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
 # optional extras beside dev: pip install "emerflow[workers]" (Ray, for `emerflow enrich --workers N`)
 workers_requirements = shlex.split(cfg.get('workers_requirements', ''))
+# pip install "emerflow[chem]" (RDKit, for the 'molecule' view of items with a SMILES structure)
+chem_requirements = shlex.split(cfg.get('chem_requirements', ''))
 
 setuptools.setup(
     name = cfg['lib_name'],
@@ -40,7 +42,7 @@ setuptools.setup(
     # shipped data (MovieLens latest-small with its licence, enrichment caches) lives under emerflow/assets
     package_data = {'emerflow': ['assets/*', 'assets/**/*']},
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements, 'workers': workers_requirements },
+    extras_require={ 'dev': dev_requirements, 'workers': workers_requirements, 'chem': chem_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -24,6 +24,7 @@ from .prompts import *
 from .decode import *
 from .generate import *
 from .cache import *
+from .molecules import *
 from .enrich import *
 from .shipped import *
 from .workers import *

@@ -32,6 +32,7 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
         quiet:bool=False, # no progress bars
        ):
     "Run the emerging-item benchmark and write results.json, summary tables and auc.png to `out`."
+    given = bool(methods)
     methods = [current_method_name(m) for m in methods] if methods else list(METHODS)  # a former name runs the method it now names
     unknown = [m for m in methods if m not in METHODS]
     if unknown: raise ValueError(f"unknown methods {unknown}; available: {sorted(METHODS)}")
@@ -41,6 +42,10 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
     protos = [_method(m, llm=llm, encoder=encoder, quantization=quantization) for m in methods]
     if threads: torch.set_num_threads(threads)
     ds = load_dataset(dataset, path)
+    if not given:  # the default set: every registered method that says something on these data
+        skip = [p.name for p in protos if not p.applies_to(ds)]
+        if skip: logger.info(f"{ds.name}: left out {skip}, the same as another method on these items (name them in --methods to run them anyway)")
+        protos, methods = [p for p in protos if p.name not in skip], [m for m in methods if m not in skip]
     out = Path(out or Path('runs')/dataset)
     logger.info(f"{ds}; methods {methods}; backbones {list(backbones)}; seeds {list(seeds)}; writing to {out}")
     res = run_experiment(ds, tuple(backbones), protos, tuple(seeds), n_old, k,

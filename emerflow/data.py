@@ -13,11 +13,19 @@ from .core import logger
 from .sources import require_columns
 
 # %% auto #0
-__all__ = ['FEATURE_KINDS', 'INTERACTION_COLUMNS', 'REPEATED_PAIRS', 'PROTOCOL_DEFAULTS', 'check_repeated_pairs', 'RecDataset',
-           'infer_kind', 'make_synthetic', 'Vocab', 'FieldSpec', 'EncodedData', 'encode', 'check_item_table']
+__all__ = ['FEATURE_KINDS', 'DOMAIN_KINDS', 'INTERACTION_COLUMNS', 'REPEATED_PAIRS', 'PROTOCOL_DEFAULTS', 'molecule_column',
+           'check_repeated_pairs', 'RecDataset', 'infer_kind', 'make_synthetic', 'Vocab', 'FieldSpec', 'EncodedData',
+           'encode', 'check_item_table']
 
 # %% ../nbs/01_data.ipynb #65d2eefd
-FEATURE_KINDS = ('categorical', 'multi', 'numeric', 'text')
+FEATURE_KINDS = ('categorical', 'multi', 'numeric', 'text', 'molecule')
+DOMAIN_KINDS = ('molecule',)  # read by a stage-1 view of their own (a SMILES string: `molecules`); never shown as text, never embedded by the backbone
+
+def molecule_column(items:pd.DataFrame, kinds:dict, where:str='items')->str|None:
+    "The item feature of kind 'molecule' (None if there is none); more than one is refused: the molecule view reads one structure per item."
+    cols = [c for c in items.columns if kinds.get(c) == 'molecule']
+    if len(cols) > 1: raise ValueError(f"{where}: {len(cols)} item features have kind 'molecule' ({cols}); give each item one structure")
+    return cols[0] if cols else None
 INTERACTION_COLUMNS = ('user', 'item', 'label', 'timestamp')
 REPEATED_PAIRS = ('error', 'last')  # what a (user, item) pair that occurs twice may be; see below
 
@@ -72,6 +80,7 @@ class RecDataset:
             for c in tab.columns:
                 kind = self.feature_kinds.get(c)
                 if kind not in FEATURE_KINDS: raise ValueError(f"{self.name}: feature {c!r} has kind {kind!r}; expected one of {FEATURE_KINDS}")
+        molecule_column(self.item_features, self.feature_kinds, self.name)  # at most one
         both = set(self.user_features.columns) & set(self.item_features.columns)
         if both: raise ValueError(f"{self.name}: feature names must differ between users and items; both have {sorted(both)}")
         emerging = self.protocol_defaults.get('emerging_items')
@@ -80,6 +89,15 @@ class RecDataset:
             if len(unknown): raise ValueError(f"{self.name}: {len(unknown)} emerging_items of protocol_defaults have no row in the item-feature table, e.g. {list(unknown[:5])}")
         return self
 
+    @property
+    def item_descriptions(self)->pd.DataFrame:
+        "The item features that describe an item in words, every kind but `DOMAIN_KINDS`: what the raw text and the LLM's prompts show."
+        return self.item_features.drop(columns=[c for c in self.item_features.columns if self.feature_kinds.get(c) in DOMAIN_KINDS])
+    @property
+    def item_molecules(self)->pd.Series|None:
+        "Each item's SMILES, from the item feature of kind 'molecule'; None when the items have none."
+        c = molecule_column(self.item_features, self.feature_kinds, self.name)
+        return None if c is None else self.item_features[c]
     @property
     def n_users(self): return len(self.user_features)
     @property
@@ -248,7 +266,7 @@ def _encode_table(tab:pd.DataFrame, kinds:dict, side:str, n_buckets:int):
     fields, tables, vocabs, edges = [FieldSpec(side, side, 'id', len(ids))], {side: torch.arange(len(ids))}, {side: ids}, {}
     for col in tab.columns:
         kind = kinds[col]
-        if kind == 'text': continue
+        if kind == 'text' or kind in DOMAIN_KINDS: continue  # read by stage 1, not embedded
         if kind == 'multi':
             lists = _as_lists(tab[col])
             voc = Vocab(x for l in lists for x in l)
@@ -291,7 +309,7 @@ def check_item_table(items:pd.DataFrame, # index: raw item id; columns: features
         is_list = v.map(lambda x: isinstance(x, (list, tuple, np.ndarray)))
         if kind == 'multi': bad = ~is_list
         elif kind == 'numeric': bad = is_list | ~v.map(lambda x: isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_)))
-        elif kind == 'text': bad = ~v.map(lambda x: isinstance(x, str))
+        elif kind in ('text', 'molecule'): bad = ~v.map(lambda x: isinstance(x, str))
         else: bad = is_list
         if bad.any(): wrong[c] = f"{kind} expects {_EXPECTED[kind]}, got {v[bad].iloc[0]!r}"
     if wrong: raise ValueError(f"{where}: columns of the wrong type: {wrong}")

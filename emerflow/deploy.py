@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 from fastcore.basics import patch
 from .core import logger
-from .data import RecDataset, encode, check_item_table
+from .data import RecDataset, encode, check_item_table, molecule_column
 from .protocol import EmergingSplit
 from .backbone import CTRBackbone, add_item_rows
 from .align import ItemViews
@@ -73,17 +73,18 @@ def from_dataset(cls:EmerFlow, ds:RecDataset, # a catalogue: every item with int
     tables = None  # computed before pretraining, so an unusable LLM, encoder or cache fails first
     if config.start == 'aligned':
         tables = content_views(ds, enc, items, views, llm, encoder, quantization, config.hidden_layers, config.hidden_poolings,
-                               fill_examples=popular, n_shots=config.fill_shots, show=show)
+                               fill_examples=popular, n_shots=config.fill_shots, morgan_radii=config.morgan_radii, morgan_sizes=config.morgan_sizes, show=show)
     if isinstance(backbone, CTRBackbone):
         if [asdict(f) for f in backbone.embedder.fields] != [asdict(f) for f in enc.fields]: raise ValueError("the backbone was not built on encode(ds): its fields differ")
         model, arch = backbone, backbone.arch
     else: model, arch = pretrained_backbone(enc, base, backbone, train, seed, show=show), None
     ef = cls(model, enc, None if tables is None else ItemViews(tables, model=model), config, seed, show).fit(base, k)
-    targets = sparse_features(ds.item_features) if tables is not None and 'llm_fill' in tables else []
-    shots = [i for i, *_ in fill_shots(ds.item_features.loc[list(popular)], ds.item_type, targets, config.fill_shots)] if targets else []
+    described = ds.item_descriptions  # what prompts show: no structure
+    targets = sparse_features(described) if tables is not None and 'llm_fill' in tables else []
+    shots = [i for i, *_ in fill_shots(described.loc[list(popular)], ds.item_type, targets, config.fill_shots)] if targets else []
     ef.deployment = Deployment(ds.name, ds.item_type, {c: ds.feature_kinds[c] for c in ds.item_features.columns}, arch or model.arch, k,
                                asdict(train), views, _name(llm), _name(encoder), quantization, targets,
-                               ds.item_features.loc[shots] if shots else None)
+                               described.loc[shots] if shots else None)
     cold = items[~torch.isin(items, ef.established)]
     if len(cold):  # catalogue items without interactions are emerging from day 0
         logger.info(f"{ds.name}: {len(cold)} items have no interactions yet; they get cold-start embeddings"); ef.embed_encoded(cold)
@@ -105,13 +106,17 @@ def _item_table(items:pd.DataFrame)->pd.DataFrame:
 def new_item_views(self:EmerFlow, items:pd.DataFrame)->dict:
     "Stage 1 for items never seen at fit: each view this model's aligner reads (name -> [n, d], not standardized), from the cache, the shipped files or the LLM."
     d, tables = _deployment(self), list(self.views.tables)
-    wanted = [v for v in d.views if any(t == v or t.startswith(v + '@') for t in tables)]
+    wanted = [v for v in d.views if any(t == v or t.startswith(v + '@') or t.startswith(v + '_') for t in tables)]
     hidden = next((t for t in tables if t.startswith('llm_hidden')), None)
     layer, _, pooling = hidden.partition('@')[2].partition(':') if hidden else ('', '', '')
+    morgan = next((t for t in tables if t.startswith('molecule_morgan@')), None)  # 'molecule_morgan@r<radius>:<size>', chosen at fit
+    radius, _, size = morgan.partition('@r')[2].partition(':') if morgan else ('', '', '')
+    mol = molecule_column(items, d.item_kinds)
     c = self.config
     vecs = Enricher(d.llm, d.quantization, encoder=d.encoder, show=self.show).content_views(
-        items, d.item_type, wanted, [int(layer)] if layer else c.hidden_layers, [pooling or 'mean'] if layer else c.hidden_poolings,
-        d.fill_examples, label=d.name, n_shots=c.fill_shots, fill_targets=d.fill_targets)
+        items.drop(columns=[mol] if mol else []), d.item_type, wanted, [int(layer)] if layer else c.hidden_layers, [pooling or 'mean'] if layer else c.hidden_poolings,
+        d.fill_examples, label=d.name, n_shots=c.fill_shots, fill_targets=d.fill_targets, molecules=items[mol] if mol else None,
+        morgan_radii=[int(radius)] if morgan else c.morgan_radii, morgan_sizes=[int(size)] if morgan else c.morgan_sizes)
     if hidden and hidden != 'llm_hidden': vecs[hidden] = vecs.pop('llm_hidden')  # the one layer and pooling chosen at fit
     return {t: torch.as_tensor(vecs[t]) for t in tables}
 

@@ -185,15 +185,17 @@ def ddi_ctr_rows(pairs:np.ndarray, # (n, 2) interacting drug pairs to turn into 
     return df
 
 # %% ../nbs/01d_drugbank.ipynb #f22ae380
-DRUG_ITEM_KINDS = {'name': 'text', 'genes': 'multi', 'pharmacologic_classes': 'multi', 'diseases': 'multi', 'side_effects': 'multi'}
+DRUG_ITEM_KINDS = {'name': 'text', 'genes': 'multi', 'pharmacologic_classes': 'multi', 'diseases': 'multi', 'side_effects': 'multi',
+                   'smiles': 'molecule'}  # the structure: read by stage 1's molecule view only, never by the backbone or a prompt
 DRUG_PARTNER_KINDS = {'partner_genes': 'multi', 'partner_classes': 'multi'}
 DRUGBANK_DEFAULTS = {'approval': dict(n_old=30, k=10), 's1': dict(n_old=0, k=10)}  # N and K of each setting; see the protocol notebook
 
 def drug_features(drugs:pd.DataFrame, # from `drugbank_drugs`
                  )->tuple[pd.DataFrame, pd.DataFrame]:
-    "Item features (name; the KG description's genes, classes, diseases, side effects) and partner features of every drug."
+    "Item features (name; the KG description's genes, classes, diseases, side effects; the SMILES) and partner features of every drug."
     parsed = [parse_kg_description(t, n) for n, t in zip(drugs['name'], drugs['kg_description'])]
-    items = pd.DataFrame({'name': drugs['name'].tolist(), **{f: [p[f] for p in parsed] for f in KG_FIELDS.values()}},
+    smiles = [s if isinstance(s, str) and s.strip() else None for s in drugs['smiles']]  # a drug without a structure: missing, not ''
+    items = pd.DataFrame({'name': drugs['name'].tolist(), **{f: [p[f] for p in parsed] for f in KG_FIELDS.values()}, 'smiles': smiles},
                          index=pd.Index(drugs.index, name='item'))
     users = pd.DataFrame({'partner_genes': items['genes'].tolist(), 'partner_classes': items['pharmacologic_classes'].tolist()},
                          index=pd.Index(drugs.index, name='user'))

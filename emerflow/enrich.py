@@ -16,13 +16,14 @@ from .llm import as_lazy, TextEncoder, load_encoder, encoder_name
 from .generate import generate_batches, hidden_states, layer_index, layers_and_poolings, keyed_results, HIDDEN_LAYERS, HIDDEN_POOLINGS
 from .decode import ENGINES, choose_engine
 from .cache import EnrichCache, cache_key, decoding, generation_key, hidden_key, shipped_generations, shipped_vectors
+from .molecules import molecule_views, MORGAN_RADII, MORGAN_SIZES
 
 # %% auto #0
 __all__ = ['VIEWS', 'check_views', 'Enricher', 'discover_attributes', 'generate_attributes', 'fill_features', 'encode_texts',
            'item_hidden_states', 'sparse_features', 'fill_prompt', 'fill_shots', 'fill_requests', 'item_texts']
 
 # %% ../nbs/06e_enrich.ipynb #9ff1ae53
-VIEWS = ('raw', 'llm_hidden', 'llm_text', 'llm_fill')
+VIEWS = ('raw', 'llm_hidden', 'llm_text', 'llm_fill', 'molecule')  # 'molecule': a domain view, for items with a structure (`06da_molecules`)
 
 # %% ../nbs/06e_enrich.ipynb #77791a7b
 def check_views(views:Sequence[str], fill_examples=None):
@@ -192,10 +193,15 @@ class Enricher:
                       label:str|None=None, # what the log calls these items (e.g. the dataset's name); default: the item type
                       n_shots:int=3, # worked examples in each 'llm_fill' prompt
                       fill_targets:Sequence[str]|None=None, # the features 'llm_fill' writes; None: `sparse_features(items)`
+                      molecules:pd.Series|None=None, # the items' SMILES (`RecDataset.item_molecules`), for 'molecule'; None: the items have no structure
+                      morgan_radii=MORGAN_RADII, morgan_sizes=MORGAN_SIZES, # 'molecule': the Morgan candidates (one table each)
                      )->dict[str, np.ndarray]:
-        "Stage 1 for an item table: each view as one float32 array whose rows follow `items.index` ('raw', 'llm_hidden@<layer>[:<pooling>]', 'llm_text', 'llm_fill')."
+        "Stage 1 for an item table: each view as one float32 array whose rows follow `items.index` ('raw', 'llm_hidden@<layer>[:<pooling>]', 'llm_text', 'llm_fill', 'molecule_maccs', 'molecule_morgan@r<radius>:<size>')."
         check_views(views, fill_examples)
+        if molecules is not None and not molecules.index.equals(items.index): raise ValueError("molecules must follow the item table's index")
         out = {}
+        if 'molecule' in views and molecules is not None: out.update(molecule_views(molecules, morgan_radii, morgan_sizes))  # first: no RDKit fails before any LLM work
+        elif 'molecule' in views: logger.info(f"'molecule' left out: {label or item_type + ' items'} have no item feature of kind 'molecule'")
         def generated(rows:pd.DataFrame, cols):  # the LLM's text alone, as `name: content` lines (the item type when it wrote nothing usable)
             return self.encode_texts([serialize_item({c: r[c] for c in cols}) or item_type for r in rows.to_dict('records')])
         if 'raw' in views: out['raw'] = self.encode_texts(item_texts(items))

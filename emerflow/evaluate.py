@@ -94,6 +94,9 @@ class WarmUpMethod:
         return {}
     def preflight(self, ctx:Context):
         "Check, before any training, that the method can run; raise a clear error if not. `ctx.model` is None here."
+    def applies_to(self, dataset:RecDataset)->bool:
+        "Whether the method differs from another on this dataset (an ablation of a view the items lack does not): the command line's default set leaves it out where not."
+        return True
     def __repr__(self): return f"{type(self).__name__}(name={self.name!r})"
 
 

@@ -19,10 +19,11 @@ from .runs import register_alias
 from .llm import LazyLLM, QUANTIZATIONS, encoder_name
 from .generate import HIDDEN_LAYERS, HIDDEN_POOLINGS
 from .enrich import Enricher, check_views, VIEWS
+from .molecules import MORGAN_RADII, MORGAN_SIZES
 
 # %% auto #0
 __all__ = ['START_STRATEGIES', 'REFINE_STRATEGIES', 'content_views', 'EmerFlowConfig', 'EmerFlow', 'EmerFlowMethod',
-           'EmerFlowNoEnrichment', 'EmerFlowNoAlignment', 'EmerFlowNoMeta']
+           'EmerFlowNoEnrichment', 'EmerFlowNoAlignment', 'EmerFlowNoMeta', 'EmerFlowNoMolecule']
 
 # %% ../nbs/12_emerflow.ipynb #a66e2356
 def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded items that need views
@@ -31,14 +32,18 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
                   hidden_poolings=None, # poolings for 'llm_hidden': None for `enrich.HIDDEN_POOLINGS` ('mean' tables are 'llm_hidden@<layer>', others 'llm_hidden@<layer>:<pooling>')
                   fill_examples=None, # raw ids of old items, best first: the worked examples of 'llm_fill'
                   n_shots:int=3, # worked examples in each 'llm_fill' prompt
+                  morgan_radii=MORGAN_RADII, morgan_sizes=MORGAN_SIZES, # 'molecule': the Morgan candidates (one table each)
                   show:bool=False)->dict:
     "Stage-1 views of `items` as tables [n_items + 1, d] indexed by encoded item index: `Enricher.content_views` of their features, one row per item."
     check_views(views, fill_examples)
     items = torch.unique(torch.as_tensor(items))
-    feats = ds.item_features.loc[enc.vocabs['item'].decode(items)]
-    examples = None if fill_examples is None else ds.item_features.loc[list(fill_examples)]
+    ids = enc.vocabs['item'].decode(items)
+    feats = ds.item_descriptions.loc[ids]  # a structure (kind 'molecule') is never shown as text
+    examples = None if fill_examples is None else ds.item_descriptions.loc[list(fill_examples)]
+    molecules = None if ds.item_molecules is None else ds.item_molecules.loc[ids]
     # one Enricher: one LLM for every LLM view, loaded only if something is not cached or shipped
-    vecs = Enricher(llm, quantization, encoder=encoder, show=show).content_views(feats, ds.item_type, views, hidden_layers, hidden_poolings, examples, label=ds.name, n_shots=n_shots)
+    vecs = Enricher(llm, quantization, encoder=encoder, show=show).content_views(feats, ds.item_type, views, hidden_layers, hidden_poolings, examples, label=ds.name,
+                                                                              n_shots=n_shots, molecules=molecules, morgan_radii=morgan_radii, morgan_sizes=morgan_sizes)
     def table(v):
         t = torch.zeros(enc.n_items + 1, v.shape[1]); t[items] = torch.as_tensor(v, dtype=torch.float32); return t
     return {k: table(v) for k, v in vecs.items()}
@@ -72,6 +77,8 @@ class EmerFlowConfig:
     hidden_layers: tuple = HIDDEN_LAYERS
     hidden_poolings: tuple = HIDDEN_POOLINGS
     fill_shots: int = 3              # worked examples (old items) in each 'llm_fill' prompt
+    morgan_radii: tuple = MORGAN_RADII  # 'molecule': the Morgan fingerprint candidates (`fit` keeps one radius and size)
+    morgan_sizes: tuple = MORGAN_SIZES
     def __post_init__(self):
         if self.start not in START_STRATEGIES: raise ValueError(f"start must be one of {START_STRATEGIES}, got {self.start!r}")
         if self.refine not in REFINE_STRATEGIES: raise ValueError(f"refine must be one of {REFINE_STRATEGIES}, got {self.refine!r}")
@@ -110,7 +117,7 @@ class EmerFlow:
         self.established = old  # items with interactions at fit: the backbone's own vectors serve them
         self.mean_old = self.model.item_id.weight.detach()[old].mean(0)  # the no-content start: the average old item
         if c.start == 'aligned':
-            self.views = self._choose_hidden_view(old, g)
+            self.views = self._choose_candidates(old, g)
             self.aligner = fit_aligner(self.model, self.views, rows, old, c.folds, c.fusion_emb_weight, c.fusion_ctr_weight, c.fusion_steps,
                                        c.fusion_lr, c.fusion_max_rows, c.ridge_alphas, generator=g)
             logger.info(f"aligner view shares: { {k: round(w, 3) for k, w in self.aligner.shares.items()} }")
@@ -123,15 +130,20 @@ class EmerFlow:
         self.fitted = True
         return self
 
-    def _choose_hidden_view(self, old:torch.Tensor, g)->ItemViews:
-        "Keep the one 'llm_hidden@<layer>[:<pooling>]' table whose ridge map best predicts old items' embeddings (cross-validated R²)."
-        cands = [k for k in self.views.tables if k.startswith('llm_hidden@')]
-        if len(cands) < 2: return self.views
-        target = self.model.item_id.weight.detach()[old]
-        self.hidden_r2 = {k: cv_r2(self.views.tables[k][old], target, self.config.folds, generator=g) for k in cands}
-        best = max(self.hidden_r2, key=self.hidden_r2.get)
-        logger.info(f"hidden-state layer and pooling chosen on old items: {best} (cross-validated R² { {k: round(v, 3) for k, v in self.hidden_r2.items()} })")
-        return self.views.subset([k for k in self.views.names if k not in cands or k == best])
+    def _choose_candidates(self, old:torch.Tensor, g)->ItemViews:
+        "Of each family of candidate tables ('llm_hidden@<layer>[:<pooling>]', 'molecule_morgan@r<radius>:<size>'), keep the one whose ridge map best predicts old items' embeddings (cross-validated R²)."
+        families = {}
+        for k in self.views.tables:
+            if '@' in k: families.setdefault(k.split('@')[0], []).append(k)
+        target, drop, chosen_r2 = self.model.item_id.weight.detach()[old], [], {}
+        for fam, cands in sorted(families.items(), key=lambda f: f[0] != 'llm_hidden'):  # the LLM's first: a domain view leaves its choice as it was
+            if len(cands) < 2: continue
+            r2s = {k: cv_r2(self.views.tables[k][old], target, self.config.folds, generator=g) for k in cands}
+            best = max(r2s, key=r2s.get)
+            logger.info(f"{fam}: {best} chosen on old items (cross-validated R² { {k: round(v, 3) for k, v in r2s.items()} })")
+            chosen_r2.update(r2s); drop += [k for k in cands if k != best]
+        if chosen_r2: self.hidden_r2 = chosen_r2  # every candidate's R², the LLM's and the molecule's (saved with the model)
+        return self.views.subset([k for k in self.views.names if k not in drop]) if drop else self.views
 
     def _out_of_fold_starts(self)->torch.Tensor:
         "Start embeddings for old items from aligners that never saw them: as good as a new item's start, no better."
@@ -262,11 +274,12 @@ class EmerFlowMethod(WarmUpMethod):
         c = self.config
         # the split decides which items need views and which are examples, so it is part of the key
         key = (ctx.dataset.name, tuple(items.tolist()), popular, tuple(self.views), str(self.llm), str(self.encoder), self.quantization,
-               tuple(c.hidden_layers), tuple(c.hidden_poolings), c.fill_shots)
+               tuple(c.hidden_layers), tuple(c.hidden_poolings), c.fill_shots, tuple(c.morgan_radii), tuple(c.morgan_sizes))
         if key not in _VIEW_CACHE:
             _VIEW_CACHE.clear()  # one dataset's views at a time: they can be large
             _VIEW_CACHE[key] = content_views(ctx.dataset, ctx.enc, items, self.views, self.llm, self.encoder, self.quantization,
-                                             c.hidden_layers, c.hidden_poolings, fill_examples=popular, n_shots=c.fill_shots, show=ctx.show)
+                                             c.hidden_layers, c.hidden_poolings, fill_examples=popular, n_shots=c.fill_shots,
+                                             morgan_radii=c.morgan_radii, morgan_sizes=c.morgan_sizes, show=ctx.show)
         return _VIEW_CACHE[key]
 
     def fit(self, ctx:Context):
@@ -289,6 +302,12 @@ class EmerFlowNoAlignment(EmerFlowMethod):
 class EmerFlowNoMeta(EmerFlowMethod):
     "Ablation: aligned start, then plain fine-tuning of the id vectors in each warm phase."
     name, config = 'EmerFlow w/o meta', EmerFlowConfig(refine='finetune')
+
+@register_method
+class EmerFlowNoMolecule(EmerFlowMethod):
+    "Ablation: every view but the molecule's (items with a structure, e.g. drugs); elsewhere it is EmerFlow itself."
+    name, views = 'EmerFlow w/o molecule', tuple(v for v in VIEWS if v != 'molecule')
+    def applies_to(self, dataset:RecDataset)->bool: return dataset.item_molecules is not None
 
 register_method(EmerFlowMethod)
 # the names these ablations had before (results files written then still load under the new names)

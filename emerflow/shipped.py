@@ -30,8 +30,9 @@ def shipped_items(dataset:str='ml-latest-small', data_path:str|Path|None=None,
     ds = load_dataset(dataset, data_path)
     sp = split_dataset(ds)
     ids = pd.Index(sorted(set(sp.old_items) | set(sp.emerging_items)))
-    if not examples: return ds.item_features.loc[ids], ds.item_type
-    return ds.item_features.loc[ids], ds.item_type, ds.item_features.loc[sp.base['item'].value_counts().index]
+    described = ds.item_descriptions  # what prompts show: a structure (kind 'molecule') never is
+    if not examples: return described.loc[ids], ds.item_type
+    return described.loc[ids], ds.item_type, described.loc[sp.base['item'].value_counts().index]
 
 # %% ../nbs/06f_shipped.ipynb #439696e6
 def _build_start(path, default_name:str, dataset:str, data_path, limit, cache, quantization, show):

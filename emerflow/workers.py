@@ -363,12 +363,13 @@ def dataset_items(dataset:str, path:str|Path|None=None, views:Sequence[str]=VIEW
     from emerflow.loaders import load_dataset
     from emerflow.protocol import split_dataset
     ds = load_dataset(dataset, path)
-    items = sort_items(ds.item_features)
+    described = ds.item_descriptions  # what prompts show: a structure (kind 'molecule') never is
+    items = sort_items(described)
     out = dict(items=items.iloc[:limit] if limit else items, item_type=ds.item_type, label=ds.name)
     if 'llm_fill' in views:  # as EmerFlow makes them: old items by interactions; the sparse features of the split's items
         sp = split_dataset(ds)
-        out['fill_examples'] = ds.item_features.loc[sp.base['item'].value_counts().index]
-        out['fill_targets'] = sparse_features(ds.item_features.loc[sorted(set(sp.old_items) | set(sp.emerging_items))])
+        out['fill_examples'] = described.loc[sp.base['item'].value_counts().index]
+        out['fill_targets'] = sparse_features(described.loc[sorted(set(sp.old_items) | set(sp.emerging_items))])
     return out
 
 # %% ../nbs/06g_workers.ipynb #e80a577c
