@@ -117,7 +117,7 @@ class EmerFlow:
         self.established = old  # items with interactions at fit: the backbone's own vectors serve them
         self.mean_old = self.model.item_id.weight.detach()[old].mean(0)  # the no-content start: the average old item
         if c.start == 'aligned':
-            self.views = self._choose_candidates(old, g)
+            self.views = self.choose_candidates(old, g)
             self.aligner = fit_aligner(self.model, self.views, rows, old, c.folds, c.fusion_emb_weight, c.fusion_ctr_weight, c.fusion_steps,
                                        c.fusion_lr, c.fusion_max_rows, c.ridge_alphas, generator=g)
             logger.info(f"aligner view shares: { {k: round(w, 3) for k, w in self.aligner.shares.items()} }")
@@ -130,7 +130,8 @@ class EmerFlow:
         self.fitted = True
         return self
 
-    def _choose_candidates(self, old:torch.Tensor, g)->ItemViews:
+    def choose_candidates(self, old:torch.Tensor, # encoded old items
+                          g:torch.Generator)->ItemViews:
         "Of each family of candidate tables ('llm_hidden@<layer>[:<pooling>]', 'molecule_morgan@r<radius>:<size>'), keep the one whose ridge map best predicts old items' embeddings (cross-validated R²)."
         families = {}
         for k in self.views.tables:
