@@ -31,6 +31,7 @@ from .workers import *
 from .align import *
 from .meta import *
 from .method import *
+from .llm_features import *
 from .deploy import *
 from .persist import *
 
