@@ -15,7 +15,7 @@ from .backbone import CTRBackbone, iterate_batches, item_row_lookup, validation_
 from .align import ItemViews
 from .enrich import VIEWS
 from .method import EmerFlow, EmerFlowMethod
-from .baselines import set_item_rows, mean_old_embedding
+from .baselines import set_item_rows
 from .evaluate import WarmUpMethod, Context, register_method
 
 # %% auto #0
