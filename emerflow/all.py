@@ -19,6 +19,7 @@ from .evaluate import *
 from .runs import *
 from .baselines import *
 from .tuned import *
+from .aldi import *
 from .llm import *
 from .prompts import *
 from .decode import *
