@@ -171,7 +171,7 @@ def aldi_content(model:CTRBackbone, enc, tables:dict|None, # stage-1 view tables
                  generator:torch.Generator|None=None)->tuple[torch.Tensor, list]:
     "Every item's content [n_items + 1, d]: the backbone's item-feature embeddings and the chosen views, concatenated; and the view names."
     views = ItemViews(tables or {}, model=model)
-    if tables: views = EmerFlow(model, enc, views)._choose_hidden_view(old, generator or torch.Generator().manual_seed(0))
+    if tables: views = EmerFlow(model, enc, views).choose_candidates(old, generator or torch.Generator().manual_seed(0))
     per_view = views(torch.arange(model.item_id.num_embeddings))
     return torch.cat([per_view[k] for k in views.names], 1), views.names
 

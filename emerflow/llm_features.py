@@ -120,7 +120,7 @@ class LLMFeatures(WarmUpMethod):
         hidden = [k for k in tables if k.startswith('llm_hidden@')]
         if len(hidden) > 1:  # EmerFlow's choice on the plain backbone's old-item embeddings (the shared pretrained backbone, trained again here)
             plain = pretrained_backbone(ctx.enc, ctx.split.base, ctx.backbone_name, ctx.config, ctx.seed)
-            views = EmerFlow(plain, ctx.enc, ItemViews(tables, standardize_views=False), self.source.config, ctx.seed)._choose_hidden_view(ctx.old_rows, torch.Generator().manual_seed(ctx.seed))
+            views = EmerFlow(plain, ctx.enc, ItemViews(tables, standardize_views=False), self.source.config, ctx.seed).choose_candidates(ctx.old_rows, torch.Generator().manual_seed(ctx.seed))
             tables = views.tables
         self.views = sorted(tables)
         return content_matrix(tables)
