@@ -17,7 +17,8 @@ from .protocol import order_within_items, WARM_PHASES
 from .backbone import CTRBackbone, item_positions, frozen
 
 # %% auto #0
-__all__ = ['SUPPORT_STAGES', 'REPLAY_SPAN', 'MetaRefiner', 'ReplayTasks', 'replay_tasks', 'meta_train', 'query_loss']
+__all__ = ['SUPPORT_STAGES', 'REPLAY_SPAN', 'INNER_SCALES', 'MetaRefiner', 'ReplayTasks', 'replay_tasks', 'meta_train',
+           'query_loss', 'embedding_step_scale']
 
 # %% ../nbs/11_meta.ipynb #1bcf2f77
 class MetaRefiner(nn.Module):
@@ -28,6 +29,7 @@ class MetaRefiner(nn.Module):
         self.inner_steps = inner_steps
         self.log_lr = nn.Parameter(torch.full((dim,), math.log(init_lr)))
         self.gate = nn.Linear(3, dim)
+        self.register_buffer('step_scale', torch.ones(dim))  # the units of a step per dimension (`embedding_step_scale`); ones: raw gradient steps
         nn.init.zeros_(self.gate.weight); nn.init.zeros_(self.gate.bias)  # start halfway between content and interactions
 
     def forward(self, model:CTRBackbone, items:torch.Tensor, # unique encoded items [n]
@@ -46,7 +48,7 @@ class MetaRefiner(nn.Module):
             before = item_losses(e)
             for _ in range(self.inner_steps):
                 grad, = torch.autograd.grad(item_losses(e).sum(), e, create_graph=create_graph)
-                e = e - self.log_lr.exp() * grad
+                e = e - self.log_lr.exp() * self.step_scale * grad
             after = item_losses(e)
         feats = torch.stack([torch.log1p(n), before.detach(), (before - after).detach()], 1)
         g = torch.sigmoid(self.gate(feats)) * (n > 0).float().unsqueeze(1)  # no rows, no move
@@ -132,3 +134,21 @@ def query_loss(refiner:MetaRefiner, model:CTRBackbone, tasks:ReplayTasks, starts
         refined, _ = refiner(model, items, starts[items], tasks.rows(tasks.position < stage * k))
         with torch.no_grad(): losses.append(F.binary_cross_entropy_with_logits(model(qry['user'], qry['item'], refined[pos]), qry['label']).item())
     return float(np.mean(losses))
+
+# %% ../nbs/11_meta.ipynb #6ad30045
+INNER_SCALES = ('gradient', 'embedding')  # raw gradient steps, or steps in the old items' embedding units
+
+def embedding_step_scale(model:CTRBackbone, tasks:ReplayTasks, # old items replayed as new (`replay_tasks`)
+                         starts:torch.Tensor, # [n_items + 1, dim] their out-of-fold start embeddings
+                         k:int)->torch.Tensor:
+    "Per-dimension step units [dim]: the old items' embedding spread over the RMS gradient of their first K rows' mean loss at their starts."
+    items = tasks.items
+    sup = tasks.rows(tasks.position < k)
+    pos = item_positions(model, items)[sup['item']]
+    n = torch.bincount(pos, minlength=len(items)).float().clamp(min=1)
+    e = starts[items].detach().clone().requires_grad_(True)
+    with torch.enable_grad():
+        l = F.binary_cross_entropy_with_logits(model(sup['user'], sup['item'], e[pos]), sup['label'], reduction='none')
+        grad, = torch.autograd.grad((torch.zeros(len(items)).index_add(0, pos, l) / n).sum(), e)
+    spread = model.item_id.weight.detach()[items].std(0)
+    return spread / grad.pow(2).mean(0).sqrt().clamp(min=1e-12)

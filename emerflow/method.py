@@ -4,6 +4,7 @@
 
 # %% ../nbs/12_emerflow.ipynb #3faaa81b
 from __future__ import annotations
+import hashlib
 from dataclasses import dataclass, asdict, replace as _with
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ from .sources import require_columns
 from .data import RecDataset, EncodedData
 from .backbone import CTRBackbone, predict, item_row_lookup, finetuned_item_vectors, frozen
 from .align import ItemViews, fit_aligner, align, cv_r2, RIDGE_ALPHAS
-from .meta import MetaRefiner, replay_tasks, meta_train, REPLAY_SPAN
+from .meta import MetaRefiner, replay_tasks, meta_train, embedding_step_scale, REPLAY_SPAN, INNER_SCALES
 from .evaluate import WarmUpMethod, Context, register_method
 from .runs import register_alias
 from .llm import LazyLLM, QUANTIZATIONS, encoder_name
@@ -49,6 +50,18 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
     return {k: table(v) for k, v in vecs.items()}
 
 # %% ../nbs/12_emerflow.ipynb #939a339c
+_R2_MEMO = {}  # (table, target, folds, generator state) -> (R², generator state after)
+
+def _memo_cv_r2(X:torch.Tensor, Y:torch.Tensor, folds:int, g:torch.Generator)->float:
+    "`cv_r2`, computed once per table, target and random state: the harness's ablations share a backbone and their views, so they choose once (and `g` ends as if computed)."
+    digest = lambda t: hashlib.sha1(t.detach().contiguous().numpy().tobytes()).hexdigest()
+    key = (digest(X), digest(Y), folds, bytes(g.get_state().numpy()))
+    if key in _R2_MEMO: g.set_state(_R2_MEMO[key][1])
+    else:
+        _R2_MEMO[key] = (cv_r2(X, Y, folds, generator=g), g.get_state())
+        while len(_R2_MEMO) > 256: _R2_MEMO.pop(next(iter(_R2_MEMO)))  # small: floats and generator states
+    return _R2_MEMO[key][0]
+
 START_STRATEGIES = ('aligned', 'mean')    # a new item starts at its aligned content, or at the average old item
 REFINE_STRATEGIES = ('meta', 'finetune')  # its first rows move it by the meta-learned update, or by plain fine-tuning
 
@@ -68,6 +81,7 @@ class EmerFlowConfig:
     # stage 3: the meta-refiner, trained on old items replayed as new
     inner_steps: int = 5             # gradient steps on an item's own rows per refinement
     inner_init_lr: float = 0.5       # their initial per-dimension step size (then learned)
+    inner_scale: str = 'gradient'    # one of INNER_SCALES: raw gradient steps, or steps in the old items' embedding units (`embedding_step_scale`)
     meta_epochs: int = 30
     meta_items_per_batch: int = 64
     meta_lr: float = 1e-2
@@ -82,6 +96,7 @@ class EmerFlowConfig:
     def __post_init__(self):
         if self.start not in START_STRATEGIES: raise ValueError(f"start must be one of {START_STRATEGIES}, got {self.start!r}")
         if self.refine not in REFINE_STRATEGIES: raise ValueError(f"refine must be one of {REFINE_STRATEGIES}, got {self.refine!r}")
+        if self.inner_scale not in INNER_SCALES: raise ValueError(f"inner_scale must be one of {INNER_SCALES}, got {self.inner_scale!r}")
         if not 0 < self.meta_holdout_frac < 1: raise ValueError(f"meta_holdout_frac must be in (0, 1), got {self.meta_holdout_frac}")
     def settings(self)->dict:
         "The settings as JSON-able values, for run keys."
@@ -124,7 +139,9 @@ class EmerFlow:
         self.refiner = MetaRefiner(self.model.item_id.embedding_dim, c.inner_steps, c.inner_init_lr)
         if c.refine == 'meta':
             held_out = perm[:max(1, int(len(perm) * c.meta_holdout_frac))]
-            self.meta_history = meta_train(self.refiner, self.model, replay_tasks(base, self.enc, k, c.replay_span), self._out_of_fold_starts(), k,
+            tasks, starts = replay_tasks(base, self.enc, k, c.replay_span), self._out_of_fold_starts()
+            if c.inner_scale == 'embedding': self.refiner.step_scale = embedding_step_scale(self.model, tasks, starts, k)
+            self.meta_history = meta_train(self.refiner, self.model, tasks, starts, k,
                                            c.meta_epochs, c.meta_items_per_batch, c.meta_lr, generator=g, show=self.show, val_items=held_out)
             logger.info(f"meta-refiner: kept epoch {self.refiner.best_epoch} of {c.meta_epochs} (held-out old items)")
         self.fitted = True
@@ -139,7 +156,7 @@ class EmerFlow:
         target, drop, chosen_r2 = self.model.item_id.weight.detach()[old], [], {}
         for fam, cands in sorted(families.items(), key=lambda f: f[0] != 'llm_hidden'):  # the LLM's first: a domain view leaves its choice as it was
             if len(cands) < 2: continue
-            r2s = {k: cv_r2(self.views.tables[k][old], target, self.config.folds, generator=g) for k in cands}
+            r2s = {k: _memo_cv_r2(self.views.tables[k][old], target, self.config.folds, g) for k in cands}
             best = max(r2s, key=r2s.get)
             logger.info(f"{fam}: {best} chosen on old items (cross-validated R² { {k: round(v, 3) for k, v in r2s.items()} })")
             chosen_r2.update(r2s); drop += [k for k in cands if k != best]

@@ -157,7 +157,9 @@ def load(cls:EmerFlow, path:str|Path, # a folder written by `EmerFlow.save`
             model = make_backbone(b['arch'], enc, **{k: tuple(v) if isinstance(v, list) else v for k, v in b['config'].items()})
             model.load_state_dict({k[len('model.'):]: v for k, v in t.items() if k.startswith('model.')})
             r = state['refiner']; refiner = MetaRefiner(r['dim'], r['inner_steps'])
-            refiner.load_state_dict({k[len('refiner.'):]: v for k, v in t.items() if k.startswith('refiner.')})
+            sd = {k[len('refiner.'):]: v for k, v in t.items() if k.startswith('refiner.')}
+            sd.setdefault('step_scale', torch.ones(r['dim']))  # saved before steps had units: raw gradient steps
+            refiner.load_state_dict(sd)
             refiner.best_epoch = r['best_epoch']
             views = None
             if state['views'] is not None:
