@@ -19,6 +19,7 @@ from .evaluate import *
 from .runs import *
 from .baselines import *
 from .tuned import *
+from .emerg import *
 from .llm import *
 from .prompts import *
 from .decode import *
