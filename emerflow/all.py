@@ -20,6 +20,7 @@ from .runs import *
 from .baselines import *
 from .tuned import *
 from .aldi import *
+from .emerg import *
 from .llm import *
 from .prompts import *
 from .decode import *
