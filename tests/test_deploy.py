@@ -51,3 +51,22 @@ def test_a_crash_mid_save_leaves_the_old_model(deployed, tmp_path, monkeypatch, 
     changed.save(tmp_path/'model', overwrite=True)  # the next save succeeds and leaves one weights file
     assert len(list((tmp_path/'model').glob('weights-*.safetensors'))) == 1
     np.testing.assert_array_equal(EmerFlow.load(tmp_path/'model').score(split.test.user, split.test.item), changed.score(split.test.user, split.test.item))
+
+def test_molecule_view_after_fit(tmp_path):
+    "Items with a structure: the Morgan table chosen at fit serves items added later, a new item without its SMILES column is refused, and save/load keeps it."
+    pytest.importorskip('rdkit', reason='the molecule view needs RDKit: pip install "emerflow[chem]"')
+    import torch
+    from emerflow.all import RecDataset
+    syn = make_synthetic(seed=0)
+    smiles = ['CCO', 'c1ccccc1', 'CC(=O)O', 'CCN', 'CCCl', 'c1ccncc1', 'OCC(O)CO', 'CC(C)O']
+    items = syn.item_features.assign(smiles=[smiles[i % len(smiles)] for i in range(len(syn.item_features))])
+    ds = RecDataset(syn.name, syn.item_type, syn.interactions, syn.user_features, items, {**syn.feature_kinds, 'smiles': 'molecule'}, syn.protocol_defaults)
+    split = split_dataset(ds)
+    ef = EmerFlow.from_dataset(established_catalogue(ds, split), 'deepfm', seed=0, views=('raw', 'molecule'), meta_epochs=2)
+    morgan = [v for v in ef.views.names if v.startswith('molecule_morgan@')]
+    assert len(morgan) == 1 and 'molecule_maccs' in ef.views.names  # one Morgan candidate kept, on old items
+    new = ds.item_features.loc[split.emerging_items]
+    assert ef.add_items(new[:5]).shape == (5, ef.model.item_id.embedding_dim)
+    with pytest.raises(ValueError, match=r"missing feature columns \['smiles'\]"): ef.add_items(new[5:7].drop(columns=['smiles']))
+    ef.save(tmp_path/'model'); loaded = EmerFlow.load(tmp_path/'model')
+    assert torch.equal(loaded.add_items(new[7:9]), ef.add_items(new[7:9]))
