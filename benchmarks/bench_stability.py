@@ -45,6 +45,7 @@ def main():
         t = time.time(); aucs = fit_and_score(m, enc, tables, method.config, split, ctx, a.seed)
         rows.append(aucs)
         print(f"{'unperturbed' if d == 0 else f'eps {a.eps:g}, draw {d}':>18} | " + ' | '.join(f'{x:.4f}' for x in aucs) + f" | {time.time() - t:.0f} s", flush=True)
+    if not a.draws: return  # nothing perturbed: nothing to compare
     print(f"\n{ds.name}, {a.backbone}, seed {a.seed}, inner_scale {a.inner_scale!r}, inner_init_lr {a.inner_init_lr}: largest move from the unperturbed fit per phase")
     print(' | '.join(f'{ph} {max(abs(r[i] - rows[0][i]) for r in rows[1:]):.4f}' for i, ph in enumerate(PHASES)))
 

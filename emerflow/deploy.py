@@ -17,6 +17,7 @@ from .align import ItemViews
 from .evaluate import TrainConfig, Context, pretrained_backbone, register_method
 from .llm import QUANTIZATIONS, LazyLLM
 from .enrich import Enricher, VIEWS, check_views, sparse_features, fill_shots
+from .molecules import morgan_settings
 from .method import EmerFlow, EmerFlowConfig, EmerFlowMethod, content_views
 
 # %% auto #0
@@ -110,13 +111,13 @@ def new_item_views(self:EmerFlow, items:pd.DataFrame)->dict:
     hidden = next((t for t in tables if t.startswith('llm_hidden')), None)
     layer, _, pooling = hidden.partition('@')[2].partition(':') if hidden else ('', '', '')
     morgan = next((t for t in tables if t.startswith('molecule_morgan@')), None)  # 'molecule_morgan@r<radius>:<size>', chosen at fit
-    radius, _, size = morgan.partition('@r')[2].partition(':') if morgan else ('', '', '')
+    morgan = morgan_settings(morgan) if morgan else None  # (radius, size)
     mol = molecule_column(items, d.item_kinds)
     c = self.config
     vecs = Enricher(d.llm, d.quantization, encoder=d.encoder, show=self.show).content_views(
         items.drop(columns=[mol] if mol else []), d.item_type, wanted, [int(layer)] if layer else c.hidden_layers, [pooling or 'mean'] if layer else c.hidden_poolings,
         d.fill_examples, label=d.name, n_shots=c.fill_shots, fill_targets=d.fill_targets, molecules=items[mol] if mol else None,
-        morgan_radii=[int(radius)] if morgan else c.morgan_radii, morgan_sizes=[int(size)] if morgan else c.morgan_sizes)
+        morgan_radii=[morgan[0]] if morgan else c.morgan_radii, morgan_sizes=[morgan[1]] if morgan else c.morgan_sizes)
     if hidden and hidden != 'llm_hidden': vecs[hidden] = vecs.pop('llm_hidden')  # the one layer and pooling chosen at fit
     return {t: torch.as_tensor(vecs[t]) for t in tables}
 

@@ -17,10 +17,19 @@ from .protocol import order_within_items, WARM_PHASES
 from .backbone import CTRBackbone, item_positions, frozen
 
 # %% auto #0
-__all__ = ['SUPPORT_STAGES', 'REPLAY_SPAN', 'INNER_SCALES', 'MetaRefiner', 'ReplayTasks', 'replay_tasks', 'meta_train',
-           'query_loss', 'embedding_step_scale']
+__all__ = ['SUPPORT_STAGES', 'REPLAY_SPAN', 'INNER_SCALES', 'item_mean_losses', 'MetaRefiner', 'ReplayTasks', 'replay_tasks',
+           'meta_train', 'query_loss', 'embedding_step_scale']
 
 # %% ../nbs/11_meta.ipynb #1bcf2f77
+def item_mean_losses(model:CTRBackbone, rows:dict, # encoded rows (user, item, label)
+                     pos:torch.Tensor, # each row's item position among the items
+                     n:torch.Tensor, # rows per item, float [n_items]
+                     e:torch.Tensor, # the items' embeddings [n_items, dim]
+                    )->torch.Tensor:
+    "Mean loss of each item over its own rows [n_items], so busy items do not dominate."
+    l = F.binary_cross_entropy_with_logits(model(rows['user'], rows['item'], e[pos]), rows['label'], reduction='none')
+    return torch.zeros(len(n)).index_add(0, pos, l) / n.clamp(min=1)
+
 class MetaRefiner(nn.Module):
     "Refine start embeddings from a few interactions: learned per-dimension step sizes and a learned content/interaction gate."
     def __init__(self, dim:int, inner_steps:int=5, # gradient steps on an item's own rows per refinement (not optimizer steps)
@@ -40,9 +49,7 @@ class MetaRefiner(nn.Module):
         pos = item_positions(model, items)[support['item']]
         if (pos < 0).any(): raise ValueError("support rows of items that are not being refined")
         n = torch.bincount(pos, minlength=len(items)).float()
-        def item_losses(e):  # mean loss of each item over its own rows, so busy items do not dominate
-            l = F.binary_cross_entropy_with_logits(model(support['user'], support['item'], e[pos]), support['label'], reduction='none')
-            return torch.zeros(len(items)).index_add(0, pos, l) / n.clamp(min=1)
+        item_losses = lambda e: item_mean_losses(model, support, pos, n, e)
         e = start if (create_graph and start.requires_grad) else start.detach().requires_grad_(True)
         with torch.enable_grad():
             before = item_losses(e)
@@ -145,10 +152,8 @@ def embedding_step_scale(model:CTRBackbone, tasks:ReplayTasks, # old items repla
     items = tasks.items
     sup = tasks.rows(tasks.position < k)
     pos = item_positions(model, items)[sup['item']]
-    n = torch.bincount(pos, minlength=len(items)).float().clamp(min=1)
+    n = torch.bincount(pos, minlength=len(items)).float()
     e = starts[items].detach().clone().requires_grad_(True)
-    with torch.enable_grad():
-        l = F.binary_cross_entropy_with_logits(model(sup['user'], sup['item'], e[pos]), sup['label'], reduction='none')
-        grad, = torch.autograd.grad((torch.zeros(len(items)).index_add(0, pos, l) / n).sum(), e)
+    with torch.enable_grad(): grad, = torch.autograd.grad(item_mean_losses(model, sup, pos, n, e).sum(), e)
     spread = model.item_id.weight.detach()[items].std(0)
     return spread / grad.pow(2).mean(0).sqrt().clamp(min=1e-12)

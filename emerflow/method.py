@@ -41,7 +41,8 @@ def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded 
     ids = enc.vocabs['item'].decode(items)
     feats = ds.item_descriptions.loc[ids]  # a structure (kind 'molecule') is never shown as text
     examples = None if fill_examples is None else ds.item_descriptions.loc[list(fill_examples)]
-    molecules = None if ds.item_molecules is None else ds.item_molecules.loc[ids]
+    molecules = ds.item_molecules
+    if molecules is not None: molecules = molecules.loc[ids]
     # one Enricher: one LLM for every LLM view, loaded only if something is not cached or shipped
     vecs = Enricher(llm, quantization, encoder=encoder, show=show).content_views(feats, ds.item_type, views, hidden_layers, hidden_poolings, examples, label=ds.name,
                                                                               n_shots=n_shots, molecules=molecules, morgan_radii=morgan_radii, morgan_sizes=morgan_sizes)

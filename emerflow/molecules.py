@@ -10,7 +10,7 @@ from .core import logger
 
 # %% auto #0
 __all__ = ['RDKIT_INSTALL', 'MORGAN_RADII', 'MORGAN_SIZES', 'MOLECULE_VIEWS', 'need_rdkit', 'parse_smiles', 'morgan_counts',
-           'maccs_keys', 'morgan_view_name', 'molecule_views', 'slot_substructures']
+           'maccs_keys', 'morgan_view_name', 'morgan_settings', 'molecule_views', 'slot_substructures']
 
 # %% ../nbs/06da_molecules.ipynb #f81b6580
 RDKIT_INSTALL = 'pip install "emerflow[chem]"'
@@ -63,6 +63,11 @@ def maccs_keys(mols:list)->np.ndarray:
 MOLECULE_VIEWS = ('molecule_maccs', 'molecule_morgan')  # the view families the 'molecule' view gives
 
 def morgan_view_name(radius:int, size:int)->str: return f'molecule_morgan@r{radius}:{size}'
+def morgan_settings(view:str)->tuple[int, int]:
+    "The (radius, size) a 'molecule_morgan@r<radius>:<size>' table was made with: `morgan_view_name` read back."
+    radius, _, size = view.partition('@r')[2].partition(':')
+    if not view.startswith('molecule_morgan@r') or not radius.isdigit() or not size.isdigit(): raise ValueError(f"{view!r} is not a Morgan view name")
+    return int(radius), int(size)
 
 def molecule_views(smiles:pd.Series, # index: item id; SMILES strings
                    radii=MORGAN_RADII, sizes=MORGAN_SIZES, # Morgan candidates: one table per (radius, size)
@@ -70,8 +75,9 @@ def molecule_views(smiles:pd.Series, # index: item id; SMILES strings
     "The 'molecule' view of items: 'molecule_maccs' and one 'molecule_morgan@r<radius>:<size>' table per candidate, rows following `smiles.index`."
     radii, sizes = tuple(radii), tuple(sizes)
     if not radii or not sizes: raise ValueError("need at least one Morgan radius and one size")
-    bad = [x for x in radii + sizes if not isinstance(x, (int, np.integer)) or isinstance(x, bool) or x < (1 if x in sizes else 0)]
-    if bad: raise ValueError(f"Morgan radii must be whole numbers >= 0 and sizes >= 1; got radii {radii}, sizes {sizes}")
+    whole = lambda x, least: isinstance(x, (int, np.integer)) and not isinstance(x, bool) and x >= least
+    if not all(whole(r, 0) for r in radii) or not all(whole(n, 1) for n in sizes):
+        raise ValueError(f"Morgan radii must be whole numbers >= 0 and sizes >= 1; got radii {radii}, sizes {sizes}")
     mols = parse_smiles(smiles)
     return {'molecule_maccs': maccs_keys(mols), **{morgan_view_name(r, n): morgan_counts(mols, r, n) for r in radii for n in sizes}}
 
