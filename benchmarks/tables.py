@@ -5,19 +5,22 @@
 
 A table is the text between the lines `<!-- results: NAME -->` and `<!-- /results -->` in README.md or in a markdown
 cell of nbs/*.ipynb; it is made from `benchmarks/results/NAME.json`, the `results.json` that `emerflow run` writes.
+`<!-- paired: NAME NAME ... -->` ... `<!-- /results -->` marks a table of paired differences instead: EmerFlow minus its
+best rival, seed by seed, per dataset, backbone and phase (`emerflow.evaluate.paired_differences`), over those files.
 Its cells are test AUC, mean ± std over seeds as `emerflow.evaluate.summarize` computes them; the best mean shown per
 backbone and phase is bold (means equal to the 4 digits shown are ties: all bold). Backbones and methods appear in the
 order the records first name them (the order `emerflow run --methods` was given), unless `methods` says otherwise."""
 import argparse, json, re, sys
 from pathlib import Path
 import pandas as pd
-from emerflow.all import summarize, PHASES, RECORD_KEYS  # `all` also registers every method and its former names
+from emerflow.all import summarize, paired_differences, PHASES, RECORD_KEYS  # `all` also registers every method and its former names
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path('benchmarks') / 'results'  # relative to the repository root
 BACKBONE_NAMES = {'deepfm': 'DeepFM', 'widedeep': 'Wide&Deep'}
-START = re.compile(r'^<!-- results: (?P<name>\S+) -->$', re.M)
-BLOCK = re.compile(r'^(?P<start><!-- results: (?P<name>\S+) -->\n)(?P<body>.*?)^(?=<!-- /results -->$)', re.M | re.S)
+MARKER = r'<!-- (?P<kind>results|paired): (?P<name>[^ >]+(?: [^ >]+)*) -->'  # `paired` names several files, space-separated
+START = re.compile(rf'^{MARKER}$', re.M)
+BLOCK = re.compile(rf'^(?P<start>{MARKER}\n)(?P<body>.*?)^(?=<!-- /results -->$)', re.M | re.S)
 
 class MissingResults(FileNotFoundError):
     "A marker names a results file that does not exist."
@@ -50,14 +53,29 @@ def results_table(records:pd.DataFrame, methods:list|None=None)->str:
     lines += [f"| {BACKBONE_NAMES.get(b, b)} | {m} | " + ' | '.join(row) + ' |' for (b, m), row in auc.iterrows()]
     return '\n'.join(lines) + '\n'
 
+def _signed(v:float)->str: return f"{v:+.4f}".replace('-', '−')
+
+def paired_table(records:pd.DataFrame, method:str='EmerFlow')->str:
+    "The markdown table of `method` minus its best rival, seed by seed: one row per dataset and backbone, one cell per phase."
+    d = paired_differences(records, method)
+    if (d.seeds < 2).any(): raise ValueError(f"a paired table needs two seeds or more in every cell; these have one:\n{d[d.seeds < 2]}")
+    cells = d.apply(lambda r: f"{_signed(r['mean'])} ± {r['std']:.4f} vs {r.rival}" + ('' if r.verdict == 'win' else f" ({r.verdict})"), axis=1)
+    cells = cells.unstack('phase').reindex(columns=[p for p in PHASES if p in d.index.unique('phase')])
+    order = list(dict.fromkeys(zip(records['dataset'], records['backbone'])))  # as the records first name them
+    cells = cells.reindex([k for k in order if k in cells.index])
+    lines = ['| dataset | backbone | ' + ' | '.join(cells.columns) + ' |', '|---' * (len(cells.columns) + 2) + '|']
+    lines += [f"| {ds} | {BACKBONE_NAMES.get(b, b)} | " + ' | '.join(row) + ' |' for (ds, b), row in cells.iterrows()]
+    return '\n'.join(lines) + '\n'
+
 def rewrite_tables(text:str, table_for)->tuple[str, list]:
-    "`text` with each marked table replaced by `table_for(name)`, and the names of the tables that changed."
+    "`text` with each marked table replaced by `table_for(name)` (`table_for('paired: A B')` for a paired table), and the names of those that changed."
     if len(START.findall(text)) != len(BLOCK.findall(text)):
         raise ValueError("a `<!-- results: NAME -->` line has no `<!-- /results -->` line after it")
     changed = []
     def replace(m):
-        new = table_for(m['name'])
-        if new != m['body']: changed.append(m['name'])
+        name = m['name'] if m['kind'] == 'results' else f"paired: {m['name']}"
+        new = table_for(name)
+        if new != m['body']: changed.append(name)
         return m['start'] + new
     return BLOCK.sub(replace, text), changed
 
@@ -76,11 +94,15 @@ def _rewrite_notebook(raw:str, rewrite)->tuple[str, list]:
 def update(root=ROOT, check:bool=False, methods:list|None=None)->list:
     "Regenerate the marked tables in `root`'s README.md and nbs/*.ipynb (unless `check`); returns 'FILE: NAME' for each that was stale."
     root, tables = Path(root), {}
+    def records(name, where, marker):
+        path = root / RESULTS / f'{name}.json'
+        if not path.exists(): raise MissingResults(f"{where}: the marker `<!-- {marker} -->` names {RESULTS / path.name}, which does not exist")
+        return load_records(path)
     def table_for(name, where):
         if name not in tables:
-            path = root / RESULTS / f'{name}.json'
-            if not path.exists(): raise MissingResults(f"{where}: the marker `<!-- results: {name} -->` names {RESULTS / path.name}, which does not exist")
-            tables[name] = results_table(load_records(path), methods)
+            if name.startswith('paired: '):
+                tables[name] = paired_table(pd.concat([records(n, where, name) for n in name.split()[1:]], ignore_index=True))
+            else: tables[name] = results_table(records(name, where, f'results: {name}'), methods)
         return tables[name]
     stale = []
     for doc in [root / 'README.md', *sorted((root / 'nbs').glob('*.ipynb'))]:

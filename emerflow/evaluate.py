@@ -22,8 +22,8 @@ _all_ = ['average_ranks', 'roc_auc', 'f1_at_mean', 'log_loss', 'score_all']  # t
 
 # %% auto #0
 __all__ = ['METHODS', 'TrainConfig', 'pretrained_backbone', 'Context', 'WarmUpMethod', 'register_method', 'make_method',
-           'run_method', 'run_experiment', 'summarize', 'plot_auc', 'average_ranks', 'roc_auc', 'f1_at_mean',
-           'log_loss', 'score_all', 'RECORD_KEYS']
+           'run_method', 'run_experiment', 'summarize', 'plot_auc', 'paired_differences', 'average_ranks', 'roc_auc',
+           'f1_at_mean', 'log_loss', 'score_all', 'RECORD_KEYS']
 
 # %% ../nbs/04_evaluate.ipynb #82c647ff
 @dataclass
@@ -202,11 +202,14 @@ def _pretrained(ctx:Context, folder:RunFolder|None, pre:dict)->tuple[CTRBackbone
     return model, True
 
 # %% ../nbs/04_evaluate.ipynb #d0c5219c
+def _current_names(results:pd.DataFrame)->pd.DataFrame:
+    "`results` with methods and phases under their names today (records keep the names they were made under)."
+    return results.assign(method=results['method'].map(current_method_name), phase=results['phase'].replace(FORMER_PHASE_NAMES))
+
 def summarize(results:pd.DataFrame, metrics=('auc', 'f1'))->pd.DataFrame:
     "Mean and std over seeds of each metric, one row per (dataset, backbone, method), one column per (metric, phase)."
     if results.empty: raise ValueError("no results to summarize")
-    # records made under a method's or a phase's former name
-    results = results.assign(method=results['method'].map(current_method_name), phase=results['phase'].replace(FORMER_PHASE_NAMES))
+    results = _current_names(results)
     g = results.groupby(['dataset', 'backbone', 'method', 'phase'], sort=False)[list(metrics)]
     mean, std = g.mean(), g.std(ddof=0)
     cells = mean.map(lambda v: f'{v:.4f}') + std.map(lambda v: f' ± {v:.4f}')
@@ -227,3 +230,27 @@ def plot_auc(results:pd.DataFrame, ax=None):
     axes[-1].legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/04_evaluate.ipynb #e225652e
+def paired_differences(results:pd.DataFrame, method:str='EmerFlow', rivals:list|None=None, metric:str='auc')->pd.DataFrame:
+    "`method` minus its best rival per (dataset, backbone, phase), paired by seed: the rival, the differences' mean and std, and a verdict."
+    results = _current_names(results)
+    key = ['dataset', 'backbone', 'phase']
+    wide = results.pivot_table(index=key + ['seed'], columns='method', values=metric, aggfunc='first')
+    if method not in wide.columns: raise ValueError(f"no records of {method!r}; methods: {sorted(wide.columns)}")
+    rivals = [m for m in wide.columns if not m.startswith(method)] if rivals is None else list(rivals)
+    if unknown := sorted(set(rivals) - set(wide.columns)): raise ValueError(f"no records of the rivals {unknown}")
+    if not rivals: raise ValueError(f"no rivals of {method!r} among the records")
+    rows = []
+    for k, g in wide.groupby(level=key, sort=False):
+        ours, best, best_mean = g[method].dropna(), None, -np.inf
+        for r in rivals:  # the rival with the highest mean over the seeds it shares with `method`
+            both = g[r].reindex(ours.index).dropna()
+            if len(both) and both.mean() > best_mean: best, best_mean = r, both.mean()
+        if best is None: continue
+        d = (ours - g[best]).dropna()
+        mean, std = d.mean(), d.std(ddof=1) if len(d) > 1 else np.nan
+        verdict = 'one seed' if len(d) < 2 else 'win' if mean > std else 'loss' if -mean > std else 'tie'
+        rows.append(dict(zip(key, k), rival=best, mean=mean, std=std, seeds=len(d), verdict=verdict))
+    if not rows: raise ValueError(f"no seed has both {method!r} and a rival")
+    return pd.DataFrame(rows).set_index(key)

@@ -91,3 +91,22 @@ def test_repo_tables_are_current():
     "Every marked table in README.md and nbs/*.ipynb matches benchmarks/results (run `python benchmarks/tables.py` to update)."
     p = subprocess.run([sys.executable, str(SCRIPT), '--check'], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 0, p.stdout + p.stderr
+
+def test_paired_table_by_hand():
+    "EmerFlow minus base seed by seed; e.g. DeepFM warm_b: (.65 − .60, .67 − .64) = (+.05, +.03): mean +0.04, sample std 0.0141, a win."
+    rows = tables.paired_table(pd.DataFrame(records())).splitlines()
+    assert rows[0] == '| dataset | backbone | cold | warm_a | warm_b | warm_c |'
+    deepfm = rows[2].split(' | ')
+    assert deepfm[:2] == ['| toy', 'DeepFM'] and deepfm[2].endswith('± 0.0071 vs base (tie)')  # +.005 and −.005
+    assert deepfm[3:] == ['−0.0500 ± 0.0000 vs base (loss)', '+0.0400 ± 0.0141 vs base', '+0.0200 ± 0.0141 vs base |']
+    assert rows[3].split(' | ')[:2] == ['| toy', 'Wide&Deep'] and len(rows) == 4
+    one_seed = pd.DataFrame([r for r in records() if r['seed'] == 0])
+    with pytest.raises(ValueError, match='two seeds or more'): tables.paired_table(one_seed)
+
+def test_paired_marker(tmp_path):
+    root = repo(tmp_path, '<!-- paired: toy -->\nstale\n<!-- /results -->\n', [])
+    assert tables.update(root) == ['README.md: paired: toy']
+    assert (root / 'README.md').read_text() == f'<!-- paired: toy -->\n{tables.paired_table(pd.DataFrame(records()))}<!-- /results -->\n'
+    (root / 'README.md').write_text('<!-- paired: toy nope -->\n<!-- /results -->\n')
+    with pytest.raises(tables.MissingResults, match=r'the marker `<!-- paired: toy nope -->` names benchmarks/results/nope.json'):
+        tables.update(root, check=True)
