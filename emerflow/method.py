@@ -16,6 +16,7 @@ from .backbone import CTRBackbone, predict, item_row_lookup, finetuned_item_vect
 from .align import ItemViews, fit_aligner, align, cv_r2, RIDGE_ALPHAS
 from .meta import MetaRefiner, replay_tasks, meta_train, embedding_step_scale, REPLAY_SPAN, INNER_SCALES
 from .evaluate import WarmUpMethod, Context, register_method
+from .tuned import choose_warmup
 from .runs import register_alias
 from .llm import LazyLLM, QUANTIZATIONS, encoder_name
 from .generate import HIDDEN_LAYERS, HIDDEN_POOLINGS
@@ -24,7 +25,8 @@ from .molecules import MORGAN_RADII, MORGAN_SIZES
 
 # %% auto #0
 __all__ = ['START_STRATEGIES', 'REFINE_STRATEGIES', 'content_views', 'EmerFlowConfig', 'EmerFlow', 'EmerFlowMethod',
-           'EmerFlowNoEnrichment', 'EmerFlowNoAlignment', 'EmerFlowNoMeta', 'EmerFlowNoMolecule']
+           'EmerFlowNoEnrichment', 'EmerFlowNoAlignment', 'EmerFlowNoMeta', 'EmerFlowTunedFinetune',
+           'EmerFlowNoMolecule']
 
 # %% ../nbs/12_emerflow.ipynb #a66e2356
 def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded items that need views
@@ -64,7 +66,7 @@ def _memo_cv_r2(X:torch.Tensor, Y:torch.Tensor, folds:int, g:torch.Generator)->f
     return _R2_MEMO[key][0]
 
 START_STRATEGIES = ('aligned', 'mean')    # a new item starts at its aligned content, or at the average old item
-REFINE_STRATEGIES = ('meta', 'finetune')  # its first rows move it by the meta-learned update, or by plain fine-tuning
+REFINE_STRATEGIES = ('meta', 'finetune', 'tuned')  # its first rows move it by the meta-learned update, by plain fine-tuning, or by fine-tuning tuned on old items
 
 @dataclass(frozen=True)
 class EmerFlowConfig:
@@ -81,8 +83,8 @@ class EmerFlowConfig:
     fusion_max_rows: int = 50_000    # rows per fusion step for the CTR term, subsampled beyond this
     # stage 3: the meta-refiner, trained on old items replayed as new
     inner_steps: int = 5             # gradient steps on an item's own rows per refinement
-    inner_init_lr: float = 0.5       # their initial per-dimension step size (then learned)
-    inner_scale: str = 'gradient'    # one of INNER_SCALES: raw gradient steps, or steps in the old items' embedding units (`embedding_step_scale`)
+    inner_init_lr: float = 0.2       # their initial per-dimension step size (then learned), in the units `inner_scale` names
+    inner_scale: str = 'embedding'   # one of INNER_SCALES: steps in the old items' embedding units (`embedding_step_scale`), or raw gradient steps
     meta_epochs: int = 30
     meta_items_per_batch: int = 64
     meta_lr: float = 1e-2
@@ -145,6 +147,10 @@ class EmerFlow:
             self.meta_history = meta_train(self.refiner, self.model, tasks, starts, k,
                                            c.meta_epochs, c.meta_items_per_batch, c.meta_lr, generator=g, show=self.show, val_items=held_out)
             logger.info(f"meta-refiner: kept epoch {self.refiner.best_epoch} of {c.meta_epochs} (held-out old items)")
+        elif c.refine == 'tuned':  # fine-tuning's rate and epochs, chosen on old items replayed from the starts a new item would get
+            tasks = replay_tasks(base, self.enc, k, c.replay_span)
+            self.warmup, self.warmup_grid = choose_warmup(self.model, tasks, k, self._out_of_fold_starts()[tasks.items], seed=self.seed)
+            logger.info(f"tuned fine-tuning: learning rate {self.warmup['lr']:g}, {self.warmup['epochs']} epochs, chosen on {len(tasks.items)} old items replayed as new")
         self.fitted = True
         return self
 
@@ -219,9 +225,10 @@ class EmerFlow:
         return refined
 
     def _finetune(self, items, start, new_rows)->torch.Tensor:
-        "The no-meta ablation: plain fine-tuning of each item's vector from where it is, one epoch on the new rows (as `base`); the backbone is not written."
+        "The no-meta ablations: fine-tuning of each item's vector from where it is on the new rows, one epoch at 1e-3 (as `base`) or as tuned at fit; the backbone is not written."
         current = torch.stack([self.refined.get(i, s) for i, s in zip(items.tolist(), start)])
-        _, vecs = finetuned_item_vectors(self.model, new_rows, current, generator=torch.Generator().manual_seed(self.seed))
+        how = self.warmup if self.config.refine == 'tuned' else {}
+        _, vecs = finetuned_item_vectors(self.model, new_rows, current, generator=torch.Generator().manual_seed(self.seed), **how)
         return vecs
 
     def embeddings(self)->tuple[torch.Tensor, torch.Tensor]:
@@ -321,6 +328,11 @@ class EmerFlowNoAlignment(EmerFlowMethod):
 class EmerFlowNoMeta(EmerFlowMethod):
     "Ablation: aligned start, then plain fine-tuning of the id vectors in each warm phase."
     name, config = 'EmerFlow w/o meta', EmerFlowConfig(refine='finetune')
+
+@register_method
+class EmerFlowTunedFinetune(EmerFlowMethod):
+    "Ablation: aligned start, then fine-tuning with its learning rate and epochs chosen on old items replayed as new (`05b_tuned`)."
+    name, config = 'EmerFlow w/o meta (tuned)', EmerFlowConfig(refine='tuned')
 
 @register_method
 class EmerFlowNoMolecule(EmerFlowMethod):

@@ -66,7 +66,8 @@ def _state(ef:EmerFlow)->tuple[dict, dict]:
              'backbone': {'arch': m.arch, 'config': _plain(m.config)}, 'seed': ef.seed, 'config': ef.config.settings(),
              'encoding': {'name': e.name, 'item_type': e.item_type, 'fields': [asdict(f) for f in e.fields],
                           'vocabs': {k: _plain(v.itos) for k, v in e.vocabs.items()}, 'numeric_edges': _plain(e.numeric_edges)},
-             'views': views, 'aligner': aligner, 'refiner': {'dim': dim, 'inner_steps': ef.refiner.inner_steps, 'best_epoch': getattr(ef.refiner, 'best_epoch', None)},
+             'views': views, 'aligner': aligner, 'refiner': {'dim': dim, 'inner_steps': ef.refiner.inner_steps, 'best_epoch': getattr(ef.refiner, 'best_epoch', None),
+                         'warmup': getattr(ef, 'warmup', None)},  # refine='tuned': the learning rate and epochs chosen at fit
              'deployment': dep, 'hidden_r2': getattr(ef, 'hidden_r2', None), 'meta_history': _plain(getattr(ef, 'meta_history', None))}
     return state, {k: v.detach().contiguous() for k, v in t.items()}
 
@@ -150,7 +151,8 @@ def load(cls:EmerFlow, path:str|Path, # a folder written by `EmerFlow.save`
     path = Path(path)
     state, t = _read(path)
     try:
-        cfg = EmerFlowConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in state['config'].items()})
+        saved = {'inner_scale': 'gradient', **state['config']}  # saved before steps had units: they were raw gradient steps
+        cfg = EmerFlowConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
         enc = _encoding(state['encoding'], t)
         b = state['backbone']
         with torch.random.fork_rng():  # building the modules draws initial weights; the caller's random state is left alone
@@ -169,6 +171,7 @@ def load(cls:EmerFlow, path:str|Path, # a folder written by `EmerFlow.save`
             ef = cls(model.eval(), enc, views, cfg, state['seed'], show)
             if state['aligner'] is not None: ef.aligner = _aligner(state['aligner'], t, cfg.ridge_alphas)
         ef.refiner, ef.mean_old, ef.established, ef.fitted = refiner, t['mean_old'], t['established'], True
+        if r.get('warmup') is not None: ef.warmup = r['warmup']
         ef.starts = dict(zip(t['start.items'].tolist(), t['start.vectors']))
         ef.refined = dict(zip(t['refined.items'].tolist(), t['refined.vectors']))
         ef.history = [{k: t[f'history.{k}'] for k in ('user', 'item', 'label')}] if len(t['history.label']) else []

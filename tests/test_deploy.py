@@ -70,3 +70,13 @@ def test_molecule_view_after_fit(tmp_path):
     with pytest.raises(ValueError, match=r"missing feature columns \['smiles'\]"): ef.add_items(new[5:7].drop(columns=['smiles']))
     ef.save(tmp_path/'model'); loaded = EmerFlow.load(tmp_path/'model')
     assert torch.equal(loaded.add_items(new[7:9]), ef.add_items(new[7:9]))
+
+def test_tuned_finetuning_is_kept(tmp_path):
+    "refine='tuned': the learning rate and epochs chosen at fit are saved, so a loaded model refines new rows exactly as the one saved."
+    syn = make_synthetic(seed=0); split = split_dataset(syn)
+    ef = EmerFlow.from_dataset(established_catalogue(syn, split), 'deepfm', seed=0, views=('raw',), refine='tuned')
+    assert set(ef.warmup) == {'lr', 'epochs'}
+    ef.add_items(syn.item_features.loc[split.emerging_items]); ef.save(tmp_path/'model')
+    loaded = EmerFlow.load(tmp_path/'model')
+    assert loaded.warmup == ef.warmup and loaded.config.refine == 'tuned'
+    np.testing.assert_array_equal(loaded.update(split.warm_a).numpy(), ef.update(split.warm_a).numpy())
