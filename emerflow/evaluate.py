@@ -223,11 +223,12 @@ def plot_auc(results:pd.DataFrame, ax=None):
     if ax is None: fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 3.6), squeeze=False); axes = axes[0]
     else: axes, fig = [ax], ax.figure
     for a, ((ds, bb), d) in zip(axes, groups):
-        for m, dm in d.groupby('method', sort=False):
+        for i, (m, dm) in enumerate(d.groupby('method', sort=False)):
             s = dm.groupby('phase').auc.agg(['mean', 'std']).reindex(list(PHASES))
-            a.errorbar(range(len(PHASES)), s['mean'], yerr=s['std'].fillna(0), marker='o', capsize=3, label=m)
+            # past ten methods the colours repeat, so the line style tells them apart
+            a.errorbar(range(len(PHASES)), s['mean'], yerr=s['std'].fillna(0), marker='o', capsize=3, label=m, linestyle=('-', '--', ':')[i // 10 % 3])
         a.set_xticks(range(len(PHASES)), PHASES); a.set_title(f'{ds} / {bb}'); a.set_ylabel('test AUC'); a.grid(alpha=.3)
-    axes[-1].legend(fontsize=8)
+    axes[-1].legend(fontsize=8, loc='center left', bbox_to_anchor=(1.02, 0.5))  # beside the panels, never over a line
     fig.tight_layout()
     return fig
 
