@@ -1,7 +1,7 @@
 """How much EmerFlow's warm AUC moves when the pretrained backbone moves by a rounding-sized amount.
 
-    python benchmarks/bench_stability.py --path ../shared/data/drugbank                          # DrugBank, DeepFM, seed 0
-    python benchmarks/bench_stability.py --path ../shared/data/drugbank --inner-scale embedding --inner-init-lr 0.2
+    python benchmarks/bench_stability.py --path ../shared/data/drugbank                          # DrugBank, DeepFM, seed 0, EmerFlow's defaults
+    python benchmarks/bench_stability.py --path ../shared/data/drugbank --inner-scale gradient --inner-init-lr 0.5   # the former raw steps
 
 Another CPU rounds the same pretraining differently (other matrix kernels), so its backbone differs from this one's in the
 last digits. This script imitates that: it multiplies every backbone weight by (1 + eps * N(0, 1)) for a few draws of the
@@ -10,7 +10,7 @@ fit. A method that is stable moves by far less than its seed-to-seed spread."""
 import argparse, copy, time
 import torch
 from emerflow.all import (load_drugbank, load_movielens_small, split_dataset, encode, pretrained_backbone, TrainConfig, Context,
-                          EmerFlowMethod, EmerFlow, ItemViews, roc_auc, WARM_PHASES, PHASES)
+                          EmerFlowMethod, EmerFlow, EmerFlowConfig, ItemViews, roc_auc, WARM_PHASES, PHASES)
 
 def fit_and_score(model, enc, tables, config, split, ctx, seed)->list:
     "Test AUC per phase of EmerFlow fitted on `model` (cold, then after each warm phase)."
@@ -26,7 +26,8 @@ def main():
     ap.add_argument('--backbone', default='deepfm'); ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--eps', type=float, default=1e-6, help="relative size of the perturbation")
     ap.add_argument('--draws', type=int, default=2, help="perturbed copies")
-    ap.add_argument('--inner-scale', default='gradient'); ap.add_argument('--inner-init-lr', type=float, default=0.5)
+    default = EmerFlowConfig()  # the steps EmerFlow takes unless told otherwise
+    ap.add_argument('--inner-scale', default=default.inner_scale); ap.add_argument('--inner-init-lr', type=float, default=default.inner_init_lr)
     a = ap.parse_args()
     torch.set_num_threads(1)
     ds = load_drugbank(a.path) if a.path else load_movielens_small()

@@ -140,16 +140,16 @@ class EmerFlow:
                                        c.fusion_lr, c.fusion_max_rows, c.ridge_alphas, generator=g)
             logger.info(f"aligner view shares: { {k: round(w, 3) for k, w in self.aligner.shares.items()} }")
         self.refiner = MetaRefiner(self.model.item_id.embedding_dim, c.inner_steps, c.inner_init_lr)
+        if c.refine != 'finetune':  # both learned refinements replay old items from the starts a new item would get
+            tasks, starts = replay_tasks(base, self.enc, k, c.replay_span), self._out_of_fold_starts()
         if c.refine == 'meta':
             held_out = perm[:max(1, int(len(perm) * c.meta_holdout_frac))]
-            tasks, starts = replay_tasks(base, self.enc, k, c.replay_span), self._out_of_fold_starts()
             if c.inner_scale == 'embedding': self.refiner.step_scale = embedding_step_scale(self.model, tasks, starts, k)
             self.meta_history = meta_train(self.refiner, self.model, tasks, starts, k,
                                            c.meta_epochs, c.meta_items_per_batch, c.meta_lr, generator=g, show=self.show, val_items=held_out)
             logger.info(f"meta-refiner: kept epoch {self.refiner.best_epoch} of {c.meta_epochs} (held-out old items)")
-        elif c.refine == 'tuned':  # fine-tuning's rate and epochs, chosen on old items replayed from the starts a new item would get
-            tasks = replay_tasks(base, self.enc, k, c.replay_span)
-            self.warmup, self.warmup_grid = choose_warmup(self.model, tasks, k, self._out_of_fold_starts()[tasks.items], seed=self.seed)
+        elif c.refine == 'tuned':  # fine-tuning's rate and epochs, chosen on those replays
+            self.warmup, self.warmup_grid = choose_warmup(self.model, tasks, k, starts[tasks.items], seed=self.seed)
             logger.info(f"tuned fine-tuning: learning rate {self.warmup['lr']:g}, {self.warmup['epochs']} epochs, chosen on {len(tasks.items)} old items replayed as new")
         self.fitted = True
         return self
