@@ -10,12 +10,12 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from .data import RecDataset, EncodedData
-from .backbone import CTRBackbone, predict, item_row_lookup, item_positions
+from .backbone import CTRBackbone, predict, item_row_lookup, item_positions, frozen
 from .metrics import roc_auc
 
 # %% auto #0
 __all__ = ['RIDGE_ALPHAS', 'ItemViews', 'column_stats', 'standardize', 'RidgeMap', 'out_of_fold', 'r2', 'cv_r2', 'ViewAligner',
-           'fit_aligner', 'align', 'bag_of_words', 'view_diagnostic']
+           'fit_aligner', 'align', 'bag_of_words', 'fit_start_correction', 'view_diagnostic']
 
 # %% ../nbs/10_align.ipynb #dc72ca7a
 class ItemViews:
@@ -170,6 +170,7 @@ class ViewAligner(nn.Module):
         self.names, self.maps = list(maps), dict(maps)
         self.register_buffer('center', torch.as_tensor(center, dtype=torch.float32))
         self.raw_weight = nn.Parameter(torch.full((len(maps),), float(np.log(np.expm1(1 / len(maps))))))  # start: equal weights summing to 1
+        self.register_buffer('corr_weight', None); self.register_buffer('corr_bias', None)  # set by `fit_start_correction`
 
     @property
     def weights(self)->torch.Tensor: return F.softplus(self.raw_weight)
@@ -180,7 +181,9 @@ class ViewAligner(nn.Module):
     def fuse(self, preds:dict)->torch.Tensor:
         "Fuse per-view predictions (name -> [B, dim]) into aligned embeddings [B, dim]."
         P = torch.stack([preds[v] - self.center for v in self.names], 0)
-        return self.center + (self.weights[:, None, None] * P).sum(0)
+        d = (self.weights[:, None, None] * P).sum(0)
+        if self.corr_weight is not None: d = d @ self.corr_weight.T + self.corr_bias  # the start correction, where one was fitted
+        return self.center + d
 
     def forward(self, views:dict)->torch.Tensor:
         "Aligned embeddings [B, dim] of items given their views (name -> [B, d])."
@@ -248,6 +251,46 @@ def bag_of_words(ds:RecDataset, enc:EncodedData, column:str # a text feature of 
     for r, t in enumerate(texts, start=1):
         for w in t.split(): table[r, col[w]] = 1.
     return table
+
+# %% ../nbs/10_align.ipynb #512f1de9
+def fit_start_correction(model:CTRBackbone, aligner:ViewAligner, base_rows:dict, # encoded interactions of old items (the aligner's)
+                         steps:int=300, lr:float=0.01, max_rows:int=50_000, # rows per step, subsampled beyond this
+                         holdout_frac:float=1 / 6, # share of old items held out to choose the length
+                         every:int=25, # check the held-out items every `every` steps
+                         generator:torch.Generator|None=None)->ViewAligner:
+    "Fit an affine correction of `aligner`'s start through the frozen backbone's CTR loss on old items' rows, from their out-of-fold starts; its length is chosen on held-out old items."
+    if aligner.corr_weight is not None: raise ValueError("this aligner is corrected already")
+    if steps < 0 or every < 1: raise ValueError(f"steps must be >= 0 and every >= 1, got {steps} and {every}")
+    items, c = aligner.oof_items, aligner.center
+    D = aligner.oof - c  # the fused out-of-fold deviations from the mean old item
+    perm = items[torch.randperm(len(items), generator=generator)]
+    held = perm[:max(1, int(len(perm) * holdout_frac))]
+    train, val = _rows_of(base_rows, perm[len(held):]), _rows_of(base_rows, held)
+    if not len(train['label']) or not len(val['label']): raise ValueError("the correction needs interactions of both its training and its held-out old items")
+    val_rows = torch.randperm(len(val['label']), generator=generator)[:2 * max_rows]  # one fixed sample: the checks compare like with like
+    pos = item_positions(model, items)
+    A, b = torch.eye(len(c)).requires_grad_(True), torch.zeros(len(c)).requires_grad_(True)
+    opt = torch.optim.Adam([A, b], lr=lr)
+    def loss(rows, idx):
+        u, it, y = rows['user'][idx], rows['item'][idx], rows['label'][idx]
+        return F.binary_cross_entropy_with_logits(model(u, it, c + D[pos[it]] @ A.T + b), y)
+    n, history, best = len(train['label']), [], (float('inf'), None, None, 0)
+    with frozen(model):
+        model.eval()
+        for step in range(steps + 1):
+            if step % every == 0 or step == steps:
+                with torch.no_grad(): v = loss(val, val_rows).item()
+                history.append([step, v])  # lists: the model's JSON gives back what was saved
+                if v < best[0]: best = (v, A.detach().clone(), b.detach().clone(), step)
+            if step == steps: break
+            idx = torch.randperm(n, generator=generator)[:max_rows] if n > max_rows else torch.arange(n)
+            l = loss(train, idx); opt.zero_grad(); l.backward(); opt.step()
+    _, A, b, kept = best
+    if kept:  # step 0 is no correction: then the aligner stays exactly as it was
+        aligner.corr_weight, aligner.corr_bias = A, b
+        with torch.no_grad(): aligner.oof = c + D @ A.T + b
+    aligner.correction = {'kept_step': kept, 'steps': steps, 'held_out_log_loss': history}
+    return aligner
 
 # %% ../nbs/10_align.ipynb #88a3b919
 def view_diagnostic(model:CTRBackbone, views:ItemViews, base_rows:dict, old:torch.Tensor, # encoded old items

@@ -13,7 +13,7 @@ from .core import logger, seed_everything
 from .sources import require_columns
 from .data import RecDataset, EncodedData
 from .backbone import CTRBackbone, predict, item_row_lookup, finetuned_item_vectors, frozen
-from .align import ItemViews, fit_aligner, align, cv_r2, RIDGE_ALPHAS
+from .align import ItemViews, fit_aligner, fit_start_correction, align, cv_r2, RIDGE_ALPHAS
 from .meta import MetaRefiner, replay_tasks, meta_train, embedding_step_scale, REPLAY_SPAN, INNER_SCALES
 from .evaluate import WarmUpMethod, Context, register_method
 from .tuned import choose_warmup
@@ -26,7 +26,7 @@ from .molecules import MORGAN_RADII, MORGAN_SIZES
 # %% auto #0
 __all__ = ['START_STRATEGIES', 'REFINE_STRATEGIES', 'content_views', 'EmerFlowConfig', 'EmerFlow', 'EmerFlowMethod',
            'EmerFlowNoEnrichment', 'EmerFlowNoAlignment', 'EmerFlowNoMeta', 'EmerFlowTunedFinetune',
-           'EmerFlowNoMolecule']
+           'EmerFlowCorrectedStart', 'EmerFlowNoMolecule']
 
 # %% ../nbs/12_emerflow.ipynb #a66e2356
 def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded items that need views
@@ -81,6 +81,8 @@ class EmerFlowConfig:
     fusion_emb_weight: float = 1.0   # weight of matching the old items' embeddings...
     fusion_ctr_weight: float = 1.0   # ...and of the CTR loss on their rows
     fusion_max_rows: int = 50_000    # rows per fusion step for the CTR term, subsampled beyond this
+    start_correction_steps: int = 0  # steps of the start's correction through the CTR loss (`fit_start_correction`); 0: none
+    start_correction_lr: float = 0.01
     # stage 3: the meta-refiner, trained on old items replayed as new
     inner_steps: int = 5             # gradient steps on an item's own rows per refinement
     inner_init_lr: float = 0.2       # their initial per-dimension step size (then learned), in the units `inner_scale` names
@@ -103,7 +105,9 @@ class EmerFlowConfig:
         if not 0 < self.meta_holdout_frac < 1: raise ValueError(f"meta_holdout_frac must be in (0, 1), got {self.meta_holdout_frac}")
     def settings(self)->dict:
         "The settings as JSON-able values, for run keys."
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        s = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        if not self.start_correction_steps: del s['start_correction_steps'], s['start_correction_lr']  # off: the keys of runs made before it existed still hold
+        return s
 
 # %% ../nbs/12_emerflow.ipynb #1d71526e
 class EmerFlow:
@@ -139,6 +143,10 @@ class EmerFlow:
             self.aligner = fit_aligner(self.model, self.views, rows, old, c.folds, c.fusion_emb_weight, c.fusion_ctr_weight, c.fusion_steps,
                                        c.fusion_lr, c.fusion_max_rows, c.ridge_alphas, generator=g)
             logger.info(f"aligner view shares: { {k: round(w, 3) for k, w in self.aligner.shares.items()} }")
+            if c.start_correction_steps:
+                fit_start_correction(self.model, self.aligner, rows, c.start_correction_steps, c.start_correction_lr, c.fusion_max_rows,
+                                     c.meta_holdout_frac, generator=g)
+                logger.info(f"start correction: kept step {self.aligner.correction['kept_step']} of {c.start_correction_steps} (held-out old items)")
         self.refiner = MetaRefiner(self.model.item_id.embedding_dim, c.inner_steps, c.inner_init_lr)
         if c.refine != 'finetune':  # both learned refinements replay old items from the starts a new item would get
             tasks, starts = replay_tasks(base, self.enc, k, c.replay_span), self._out_of_fold_starts()
@@ -333,6 +341,11 @@ class EmerFlowNoMeta(EmerFlowMethod):
 class EmerFlowTunedFinetune(EmerFlowMethod):
     "Ablation: aligned start, then fine-tuning with its learning rate and epochs chosen on old items replayed as new (`05b_tuned`)."
     name, config = 'EmerFlow w/o meta (tuned)', EmerFlowConfig(refine='tuned')
+
+@register_method
+class EmerFlowCorrectedStart(EmerFlowMethod):
+    "Variant: the aligned start corrected through the frozen backbone's CTR loss on old items' rows (`fit_start_correction`), then meta-refinement."
+    name, config = 'EmerFlow (corrected start)', EmerFlowConfig(start_correction_steps=300)
 
 @register_method
 class EmerFlowNoMolecule(EmerFlowMethod):

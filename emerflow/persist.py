@@ -58,6 +58,9 @@ def _state(ef:EmerFlow)->tuple[dict, dict]:
         aligner = {'names': a.names, 'alpha': {v: a.maps[v].alpha for v in a.names}, 'cv_error': {v: a.maps[v].cv_error for v in a.names}, 'shares': a.shares}
         t['aligner.raw_weight'], t['aligner.center'] = a.raw_weight.detach(), a.center
         for v in a.names: t[f'ridge.{v}.W'], t[f'ridge.{v}.x_mean'], t[f'ridge.{v}.y_mean'] = a.maps[v].W, a.maps[v].x_mean, a.maps[v].y_mean
+        if a.corr_weight is not None:  # the start's correction (`fit_start_correction`), where one was kept
+            t['aligner.corr_weight'], t['aligner.corr_bias'] = a.corr_weight, a.corr_bias
+            aligner['correction'] = {k: _plain(v) for k, v in a.correction.items()}
     ex = d.fill_examples
     dep = {**{f.name: _plain(getattr(d, f.name)) for f in dc_fields(d) if f.name != 'fill_examples'},
            'fill_examples': None if ex is None else {'index': _plain(ex.index), 'columns': list(ex.columns), 'rows': _plain(ex.values.tolist())}}
@@ -141,6 +144,7 @@ def _aligner(s:dict, t:dict, alphas)->ViewAligner:
     a = ViewAligner(maps, t['aligner.center'])
     with torch.no_grad(): a.raw_weight.copy_(t['aligner.raw_weight'])
     a.shares = s['shares']
+    if 'aligner.corr_weight' in t: a.corr_weight, a.corr_bias, a.correction = t['aligner.corr_weight'], t['aligner.corr_bias'], s['correction']
     return a.eval()
 
 @patch(cls_method=True)
