@@ -103,6 +103,8 @@ class EmerFlowConfig:
         if self.refine not in REFINE_STRATEGIES: raise ValueError(f"refine must be one of {REFINE_STRATEGIES}, got {self.refine!r}")
         if self.inner_scale not in INNER_SCALES: raise ValueError(f"inner_scale must be one of {INNER_SCALES}, got {self.inner_scale!r}")
         if not 0 < self.meta_holdout_frac < 1: raise ValueError(f"meta_holdout_frac must be in (0, 1), got {self.meta_holdout_frac}")
+        if self.start_correction_steps < 0: raise ValueError(f"start_correction_steps must be >= 0, got {self.start_correction_steps}")
+        if self.start_correction_steps and self.start != 'aligned': raise ValueError(f"start_correction_steps corrects the aligned start; start={self.start!r} has none")
     def settings(self)->dict:
         "The settings as JSON-able values, for run keys."
         s = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
