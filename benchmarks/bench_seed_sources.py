@@ -5,16 +5,17 @@
 
 A seed of `emerflow run` sets two things at once: the backbone's pretraining (its initialisation and the order of its rows) and
 EmerFlow's own draws (the views' folds, the meta-training batches and its held-out items). Each pair `B:M` here takes the backbone
-pretrained with seed B (from an `emerflow run` output folder, `--runs`, so it is the very backbone of the records) and fits
+pretrained with seed B (from an `emerflow run` output folder, `--runs`, found by its run key as the harness finds it, so it is
+the very backbone of the records; pretrained and saved there when the folder lacks it) and fits
 EmerFlow with seed M, then prints test AUC per phase, how far pretraining went (the backbone's log loss on 100,000 of its own
 training rows) and the epoch meta-training kept. Pairs with the same B and different M measure EmerFlow's own spread; pairs
 with the same M and different B, the backbone's."""
 import argparse, time
-from pathlib import Path
 import torch, torch.nn.functional as F
 from emerflow.all import (load_drugbank, load_movielens_small, split_dataset, encode, TrainConfig, Context, EmerFlowMethod, EmerFlow,
                           ItemViews, roc_auc, WARM_PHASES)
-from emerflow.backbone import load_backbone
+from emerflow.evaluate import _pretrained
+from emerflow.runs import RunFolder, pretrain_provenance
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -31,10 +32,10 @@ def main():
     out = []
     for pair in a.pairs:
         bseed, mseed = map(int, pair.split(':'))
-        files = sorted(Path(a.runs, 'backbones').glob(f'{ds.name}-{a.backbone}-seed{bseed}-*.safetensors'))
-        if len(files) != 1: raise SystemExit(f"{a.runs}: expected one backbone file for {ds.name} {a.backbone} seed {bseed}, found {[f.name for f in files]}")
         t = time.time()
-        model = load_backbone(files[0], enc).eval()
+        model, _ = _pretrained(Context(ds, enc, split, a.backbone, bseed, TrainConfig()), RunFolder(a.runs),
+                               pretrain_provenance(ds, split, TrainConfig(), a.backbone, bseed))
+        model.eval()
         with torch.no_grad(): fit_loss = F.binary_cross_entropy_with_logits(model(base['user'][sample], base['item'][sample]), base['label'][sample]).item()
         method = EmerFlowMethod(); ctx = Context(ds, enc, split, a.backbone, mseed, TrainConfig())
         ef = EmerFlow(model, enc, ItemViews(method._tables(ctx), model=model), method.config, mseed).fit(split.base, split.k)
