@@ -178,18 +178,24 @@ class ViewAligner(nn.Module):
         "Each view's fusion weight."
         return dict(zip(self.names, self.weights.detach().tolist()))
 
-    def fuse(self, preds:dict)->torch.Tensor:
-        "Fuse per-view predictions (name -> [B, dim]) into aligned embeddings [B, dim]."
+    def fuse(self, preds:dict, corrected:bool=True)->torch.Tensor:
+        "Fuse per-view predictions (name -> [B, dim]) into aligned embeddings [B, dim]; `corrected=False` leaves out the start correction."
         P = torch.stack([preds[v] - self.center for v in self.names], 0)
         d = (self.weights[:, None, None] * P).sum(0)
-        if self.corr_weight is not None: d = d @ self.corr_weight.T + self.corr_bias  # the start correction, where one was fitted
+        if corrected and self.corr_weight is not None: d = self._corrected(d)  # the start correction, where one was fitted
         return self.center + d
 
-    def forward(self, views:dict)->torch.Tensor:
+    def _corrected(self, d:torch.Tensor)->torch.Tensor: return d @ self.corr_weight.T + self.corr_bias  # affine in the deviation from the mean old item
+
+    def correct(self, e:torch.Tensor)->torch.Tensor:
+        "The start correction applied to uncorrected aligned embeddings `e` [B, dim], where one was fitted (`fit_start_correction`); else `e` itself."
+        return e if self.corr_weight is None else self.center + self._corrected(e - self.center)
+
+    def forward(self, views:dict, corrected:bool=True)->torch.Tensor:
         "Aligned embeddings [B, dim] of items given their views (name -> [B, d])."
         missing = [v for v in self.names if v not in views]
         if missing: raise KeyError(f"views {missing} are missing; the aligner was built for {self.names}")
-        return self.fuse({v: self.maps[v](views[v]) for v in self.names})
+        return self.fuse({v: self.maps[v](views[v]) for v in self.names}, corrected)
     def __repr__(self): return f"ViewAligner({ {k: round(v, 3) for k, v in self.view_weights().items()} })"
 
 # %% ../nbs/10_align.ipynb #3f94c6cf
@@ -235,9 +241,9 @@ def fit_aligner(model:CTRBackbone, views:ItemViews, base_rows:dict, # encoded in
     return aligner.eval()
 
 @torch.no_grad()
-def align(aligner:ViewAligner, views:ItemViews, items:torch.Tensor)->torch.Tensor:
-    "Aligned embeddings of encoded `items`."
-    return aligner(views(items))
+def align(aligner:ViewAligner, views:ItemViews, items:torch.Tensor, corrected:bool=True)->torch.Tensor:
+    "Aligned embeddings of encoded `items` (`corrected=False`: without the start correction, where one was fitted)."
+    return aligner(views(items), corrected)
 
 # %% ../nbs/10_align.ipynb #3fd82846
 def bag_of_words(ds:RecDataset, enc:EncodedData, column:str # a text feature of the items

@@ -24,9 +24,9 @@ from .enrich import Enricher, check_views, VIEWS
 from .molecules import MORGAN_RADII, MORGAN_SIZES
 
 # %% auto #0
-__all__ = ['START_STRATEGIES', 'REFINE_STRATEGIES', 'content_views', 'EmerFlowConfig', 'EmerFlow', 'EmerFlowMethod',
-           'EmerFlowNoEnrichment', 'EmerFlowNoAlignment', 'EmerFlowNoMeta', 'EmerFlowTunedFinetune',
-           'EmerFlowCorrectedStart', 'EmerFlowNoMolecule']
+__all__ = ['START_STRATEGIES', 'REFINE_STRATEGIES', 'LATER_FIELDS', 'content_views', 'EmerFlowConfig', 'EmerFlow',
+           'EmerFlowMethod', 'EmerFlowNoEnrichment', 'EmerFlowNoAlignment', 'EmerFlowNoMeta', 'EmerFlowTunedFinetune',
+           'EmerFlowCorrectedStart', 'EmerFlowCorrectedColdStart', 'EmerFlowNoMolecule']
 
 # %% ../nbs/12_emerflow.ipynb #a66e2356
 def content_views(ds:RecDataset, enc:EncodedData, items:torch.Tensor, # encoded items that need views
@@ -83,6 +83,7 @@ class EmerFlowConfig:
     fusion_max_rows: int = 50_000    # rows per fusion step for the CTR term, subsampled beyond this
     start_correction_steps: int = 0  # steps of the start's correction through the CTR loss (`fit_start_correction`); 0: none
     start_correction_lr: float = 0.01
+    refine_from_corrected: bool = True  # with a correction, refine from the corrected start; False: serve it only until an item's first rows, refine from the aligned start
     # stage 3: the meta-refiner, trained on old items replayed as new
     inner_steps: int = 5             # gradient steps on an item's own rows per refinement
     inner_init_lr: float = 0.2       # their initial per-dimension step size (then learned), in the units `inner_scale` names
@@ -105,11 +106,18 @@ class EmerFlowConfig:
         if not 0 < self.meta_holdout_frac < 1: raise ValueError(f"meta_holdout_frac must be in (0, 1), got {self.meta_holdout_frac}")
         if self.start_correction_steps < 0: raise ValueError(f"start_correction_steps must be >= 0, got {self.start_correction_steps}")
         if self.start_correction_steps and self.start != 'aligned': raise ValueError(f"start_correction_steps corrects the aligned start; start={self.start!r} has none")
+        if not self.refine_from_corrected and not self.start_correction_steps:
+            raise ValueError("refine_from_corrected=False says where a start correction serves, but there is none: set start_correction_steps too")
     def settings(self)->dict:
-        "The settings as JSON-able values, for run keys."
+        "The settings as JSON-able values, for run keys and saved models; a field added later is left out while it behaves as before it existed."
         s = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
-        if not self.start_correction_steps: del s['start_correction_steps'], s['start_correction_lr']  # off: the keys of runs made before it existed still hold
+        for k, v in LATER_FIELDS.items():
+            if s[k] == v: del s[k]  # so the keys of runs and models made before the field existed still hold
+        if not self.start_correction_steps: del s['start_correction_lr']  # no correction: its rate means nothing
         return s
+
+# fields added to `EmerFlowConfig` after records were made, each with the value that behaves as before it: left out of `settings` at that value (`load_emerflow` puts it back)
+LATER_FIELDS = {'start_correction_steps': 0, 'refine_from_corrected': True}
 
 # %% ../nbs/12_emerflow.ipynb #1d71526e
 class EmerFlow:
@@ -146,9 +154,11 @@ class EmerFlow:
                                        c.fusion_lr, c.fusion_max_rows, c.ridge_alphas, generator=g)
             logger.info(f"aligner view shares: { {k: round(w, 3) for k, w in self.aligner.shares.items()} }")
             if c.start_correction_steps:
+                uncorrected = self.aligner.oof
                 fit_start_correction(self.model, self.aligner, rows, c.start_correction_steps, c.start_correction_lr, c.fusion_max_rows,
                                      c.meta_holdout_frac, generator=g)
                 logger.info(f"start correction: kept step {self.aligner.correction['kept_step']} of {c.start_correction_steps} (held-out old items)")
+                if not c.refine_from_corrected: self.aligner.oof = uncorrected  # the refiner learns from the starts it will refine from
         self.refiner = MetaRefiner(self.model.item_id.embedding_dim, c.inner_steps, c.inner_init_lr)
         if c.refine != 'finetune':  # both learned refinements replay old items from the starts a new item would get
             tasks, starts = replay_tasks(base, self.enc, k, c.replay_span), self._out_of_fold_starts()
@@ -187,11 +197,23 @@ class EmerFlow:
         starts[self.aligner.oof_items] = self.aligner.oof  # each from ridge maps fitted without that item
         return starts
 
-    def start(self, items:torch.Tensor)->torch.Tensor:
-        "Cold-start embeddings of encoded items: aligned content, or the mean old-item embedding."
+    def start(self, items:torch.Tensor, refinement:bool=False, # True: where refinement starts instead of what is served before any rows
+             )->torch.Tensor:
+        "Cold-start embeddings of encoded items: aligned content (corrected, where a correction was fitted), or the mean old-item embedding."
         if not self.fitted: raise RuntimeError("call fit() first")
-        if self.config.start == 'aligned': return align(self.aligner, self.views, items)
+        if self.config.start == 'aligned': return align(self.aligner, self.views, items, corrected=not (refinement and self.cold_only_correction))
         return self.mean_old.expand(len(items), -1).clone()
+
+    @property
+    def cold_only_correction(self)->bool:
+        "Whether the start correction serves only until an item's first rows (`refine_from_corrected=False`); `starts` then hold the uncorrected starts."
+        return bool(self.config.start_correction_steps) and not self.config.refine_from_corrected
+
+    def _served(self, starts:dict)->dict:
+        "What each unrefined item is served: its start, corrected here when `starts` hold the uncorrected ones."
+        if not (self.cold_only_correction and starts): return starts
+        items = list(starts)
+        return dict(zip(items, self.aligner.correct(torch.stack([starts[i] for i in items]))))
 
     def embed(self, item_ids)->torch.Tensor:
         "Cold-start embeddings for raw item ids; remembered as their starts."
@@ -199,9 +221,9 @@ class EmerFlow:
 
     def embed_encoded(self, items:torch.Tensor)->torch.Tensor:
         "`embed` for encoded items."
-        e = self.start(items)
+        e = self.start(items, refinement=True)
         for i, v in zip(items.tolist(), e): self.starts[i] = v
-        return e
+        return self.aligner.correct(e) if self.cold_only_correction else e
 
     def update(self, interactions:pd.DataFrame)->torch.Tensor:
         "Add interactions (user, item, label) and refine every new item in them from its start with all its rows so far; returns their embeddings."
@@ -243,7 +265,7 @@ class EmerFlow:
 
     def embeddings(self)->tuple[torch.Tensor, torch.Tensor]:
         "Encoded items that EmerFlow embeds and their current embeddings (refined where updated, else the start)."
-        cur = {**self.starts, **self.refined}
+        cur = {**self._served(self.starts), **self.refined}
         items = torch.tensor(sorted(cur), dtype=torch.long)
         return items, (torch.stack([cur[i] for i in items.tolist()]) if len(items) else torch.zeros(0, self.model.item_id.embedding_dim))
 
@@ -348,6 +370,11 @@ class EmerFlowTunedFinetune(EmerFlowMethod):
 class EmerFlowCorrectedStart(EmerFlowMethod):
     "Variant: the aligned start corrected through the frozen backbone's CTR loss on old items' rows (`fit_start_correction`), then meta-refinement."
     name, config = 'EmerFlow (corrected start)', EmerFlowConfig(start_correction_steps=300)
+
+@register_method
+class EmerFlowCorrectedColdStart(EmerFlowMethod):
+    "Variant: the corrected start serves new items until their first rows; meta-refinement starts from the uncorrected aligned start, as it was trained to."
+    name, config = 'EmerFlow (corrected cold start)', EmerFlowConfig(start_correction_steps=300, refine_from_corrected=False)
 
 @register_method
 class EmerFlowNoMolecule(EmerFlowMethod):

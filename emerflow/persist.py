@@ -17,7 +17,7 @@ from .data import Vocab, FieldSpec, EncodedData
 from .backbone import make_backbone
 from .align import ItemViews, RidgeMap, ViewAligner
 from .meta import MetaRefiner
-from .method import EmerFlow, EmerFlowConfig
+from .method import EmerFlow, EmerFlowConfig, LATER_FIELDS
 from .deploy import Deployment
 
 # %% auto #0
@@ -155,7 +155,8 @@ def load(cls:EmerFlow, path:str|Path, # a folder written by `EmerFlow.save`
     path = Path(path)
     state, t = _read(path)
     try:
-        saved = {'inner_scale': 'gradient', **state['config']}  # saved before steps had units: they were raw gradient steps
+        # saved before steps had units: they were raw gradient steps; a later field left out holds the value that behaves as before it
+        saved = {'inner_scale': 'gradient', **LATER_FIELDS, **state['config']}
         cfg = EmerFlowConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()})
         enc = _encoding(state['encoding'], t)
         b = state['backbone']

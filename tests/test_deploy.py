@@ -82,10 +82,12 @@ def test_tuned_finetuning_is_kept(tmp_path):
     assert loaded.warmup == ef.warmup and loaded.config.refine == 'tuned'
     np.testing.assert_array_equal(loaded.update(split.warm_a).numpy(), ef.update(split.warm_a).numpy())
 
-def test_start_correction_is_kept(tmp_path):
-    "start_correction_steps: the correction kept at fit is saved, so a loaded model starts and scores new items exactly as the one saved; off, nothing of it is written."
+@pytest.mark.parametrize('refine_from_corrected', [True, False])
+def test_start_correction_is_kept(tmp_path, refine_from_corrected):
+    "start_correction_steps: the correction kept at fit is saved, so a loaded model starts, refines and scores new items exactly as the one saved, whether the correction serves refinement too or only the cold start; off, nothing of it is written."
     syn = make_synthetic(seed=0); split = split_dataset(syn)
-    ef = EmerFlow.from_dataset(established_catalogue(syn, split), 'deepfm', seed=0, views=('raw',), start_correction_steps=60, meta_epochs=2)
+    ef = EmerFlow.from_dataset(established_catalogue(syn, split), 'deepfm', seed=0, views=('raw',), start_correction_steps=60,
+                               refine_from_corrected=refine_from_corrected, meta_epochs=2)
     assert ef.aligner.correction['kept_step'] > 0 and ef.aligner.corr_weight.shape == (ef.aligner.center.numel(),) * 2
     new = syn.item_features.loc[split.emerging_items]
     starts = ef.add_items(new); ef.save(tmp_path/'model')
@@ -94,8 +96,11 @@ def test_start_correction_is_kept(tmp_path):
     assert torch.equal(loaded.add_items(new, replace=True), starts)
     users, items = split.test['user'].tolist()[:50], split.test['item'].tolist()[:50]
     np.testing.assert_array_equal(loaded.score(users, items), ef.score(users, items))
+    assert torch.equal(loaded.update(split.warm_a), ef.update(split.warm_a))  # refined from the same start
+    np.testing.assert_array_equal(loaded.score(users, items), ef.score(users, items))
     state = json.loads((tmp_path/'model'/'emerflow.json').read_text())
     assert state['config']['start_correction_steps'] == 60
+    assert state['config'].get('refine_from_corrected', True) == refine_from_corrected  # left out at its former behaviour
     plain = EmerFlow.from_dataset(established_catalogue(syn, split), 'deepfm', seed=0, views=('raw',), meta_epochs=2)
     plain.save(tmp_path/'plain')
     assert 'start_correction_steps' not in json.loads((tmp_path/'plain'/'emerflow.json').read_text())['config']
