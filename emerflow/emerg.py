@@ -207,6 +207,7 @@ def warm_up_items(model:EmerGNet, rows:dict, opt:ItemAdam, steps:int):
 class EmerG(WarmUpMethod):
     "EmerG (Wang et al., KDD'24): item-specific feature-interaction graphs from a hypernetwork, a GNN over the fields, meta-learned warm-up."
     name = 'EmerG'
+    backbone_free = True  # its own model: the harness's backbone only labels the run, so one run per seed serves every backbone
     def __init__(self, cfg:EmerGConfig|None=None): self.cfg, self.history = cfg or EmerGConfig(), []
     def settings(self)->dict: return {**asdict(self.cfg), 'masked_fields': list(self.cfg.masked_fields)}
     def preflight(self, ctx:Context):

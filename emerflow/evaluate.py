@@ -84,6 +84,7 @@ class Context:
 class WarmUpMethod:
     "A way to embed emerging items: cold start, then warm-up with each phase's interactions. Itself the plain backbone, 'base'."
     name = 'base'
+    backbone_free = False  # True: it trains its own model and the backbone only labels its runs, so one run per seed serves every backbone
     def pretrain_backbone(self, ctx:Context)->CTRBackbone|None: return None
     def fit(self, ctx:Context): pass
     def cold_start(self, ctx:Context): pass
@@ -173,22 +174,28 @@ def run_experiment(dataset:RecDataset, backbones=('deepfm',), methods=('base',),
     done = reusable(folder.read_records(), wanted, folder.records_path) if folder else {}
     for p in dict.fromkeys(p for *_, runs in jobs for p, key, _ in runs if key not in done):
         p.preflight(Context(dataset, enc, split, backbones[0], seeds[0], config, show=show))  # stage 1 runs here: its progress shows
-    records = []
+    records, shared = [], {}  # shared: (method, seed) -> the records of a backbone-free method, for the other backbones
     for b, s, pre, runs in progress(jobs, show, comment='backbones x seeds'):
-        if all(key in done for _, key, _ in runs):
-            records += [r for _, key, _ in runs for r in done[key]]; continue
-        ctx = Context(dataset, enc, split, b, s, config, show=False)
-        t0 = time.time(); pretrained, trained = _pretrained(ctx, folder, pre)
-        if trained and folder:  # a backbone loaded from `out_dir` took no training time
-            folder.merge_timings([{'dataset': dataset.name, 'backbone': b, 'method': '(pretrain)', 'seed': s, 'seconds': round(time.time() - t0, 2), 'run': digest(pre)}])
-        for proto, key, prov in runs:
-            if key in done: records += done[key]; continue
+        got = {key: done[key] for _, key, _ in runs if key in done}
+        for proto, key, prov in runs:  # a backbone-free method's run on another backbone gives its records here, relabelled
+            if key not in got and proto.backbone_free and (proto.name, s) in shared:
+                got[key] = [{**r, 'backbone': b, 'run': key, 'provenance': prov} for r in shared[(proto.name, s)]]
+                if folder: folder.merge_records(got[key])
+        todo = [(p, key, prov) for p, key, prov in runs if key not in got]
+        if todo:  # only then is the backbone needed
+            ctx = Context(dataset, enc, split, b, s, config, show=False)
+            t0 = time.time(); pretrained, trained = _pretrained(ctx, folder, pre)
+            if trained and folder:  # a backbone loaded from `out_dir` took no training time
+                folder.merge_timings([{'dataset': dataset.name, 'backbone': b, 'method': '(pretrain)', 'seed': s, 'seconds': round(time.time() - t0, 2), 'run': digest(pre)}])
+        for proto, key, prov in todo:
             t0 = time.time()
-            new = [{**r, 'run': key, 'provenance': prov} for r in run_method(make_method(proto), ctx, pretrained)]
-            records += new
+            got[key] = [{**r, 'run': key, 'provenance': prov} for r in run_method(make_method(proto), ctx, pretrained)]
             if folder:
-                folder.merge_records(new)
+                folder.merge_records(got[key])
                 folder.merge_timings([{'dataset': dataset.name, 'backbone': b, 'method': proto.name, 'seed': s, 'seconds': round(time.time() - t0, 2), 'run': key}])
+        for proto, key, _ in runs:  # in the order asked for
+            records += got[key]
+            if proto.backbone_free: shared.setdefault((proto.name, s), got[key])
     return pd.DataFrame(records, columns=list(RECORD_KEYS))
 
 def _pretrained(ctx:Context, folder:RunFolder|None, pre:dict)->tuple[CTRBackbone, bool]:
