@@ -4,6 +4,7 @@
 
 # %% ../nbs/05e_emerg.ipynb #e401eabf
 from __future__ import annotations
+import random
 from dataclasses import dataclass, asdict
 import numpy as np
 import torch
@@ -203,6 +204,22 @@ def warm_up_items(model:EmerGNet, rows:dict, opt:ItemAdam, steps:int):
     return items
 
 # %% ../nbs/05e_emerg.ipynb #4e7567ef
+_LAST_FIT = {}  # the last EmerG fit in this process: what it was fitted on, its model after meta-training, and the random state after
+
+def _fit_identity(method, ctx:Context)->dict:
+    "What an EmerG fit depends on: the harness's very objects (held, so compared by identity), the seed and training settings, and EmerG's own settings."
+    return dict(objects=(ctx.dataset, ctx.enc, ctx.split), seed=ctx.seed, config=ctx.config, settings=EmerG.settings(method))
+
+def _last_fit(method, ctx:Context)->dict|None:
+    "The last fit, when it was made on the same objects, seed and settings as this one would be; else None."
+    want, got = _fit_identity(method, ctx), _LAST_FIT
+    if not got or any(a is not b for a, b in zip(want['objects'], got['objects'])): return None
+    return got if all(want[k] == got[k] for k in ('seed', 'config', 'settings')) else None
+
+def _random_state(ctx:Context)->tuple: return ctx.generator.get_state(), torch.get_rng_state(), np.random.get_state(), random.getstate()
+def _restore_random_state(ctx:Context, state:tuple):
+    ctx.generator.set_state(state[0]); torch.set_rng_state(state[1]); np.random.set_state(state[2]); random.setstate(state[3])
+
 @register_method
 class EmerG(WarmUpMethod):
     "EmerG (Wang et al., KDD'24): item-specific feature-interaction graphs from a hypernetwork, a GNN over the fields, meta-learned warm-up."
@@ -220,13 +237,22 @@ class EmerG(WarmUpMethod):
         c, cfg = ctx.config, self.cfg
         seed_everything(ctx.seed)
         model = EmerGNet(ctx.enc, c.embed_dim, cfg)
+        self._reused = _last_fit(self, ctx)
+        if self._reused:  # the same pretraining and meta-training ran just before (EmerG, then a variant of its warm-up): its result
+            model.load_state_dict(self._reused['state']); return model
         pretrain(model, ctx.enc, ctx.split.base, cfg.pretrain_max_epochs, c.pretrain_patience, c.pretrain_valid_frac, cfg.pretrain_batch,
                  cfg.pretrain_lr, cfg.weight_decay, ctx.seed, show=ctx.show)
         return model
     def fit(self, ctx:Context):
+        if getattr(self, '_reused', None):
+            _restore_random_state(ctx, self._reused['random']); self.history = self._reused['history']
+            logger.info(f"{self.name}: pretraining and meta-training reused from the run just before, which had the same data, seed and settings")
+            return
         quarters = [ctx.rows(p) for p in ('meta_a', 'meta_b', 'meta_c', 'meta_d')]
         self.history = meta_train_emerg(ctx.model, quarters, self.cfg, ctx.generator, ctx.show)
         logger.info(f"EmerG: meta-training loss per pass {[round(h, 4) for h in self.history]}")
+        _LAST_FIT.clear(); _LAST_FIT.update(_fit_identity(self, ctx), state={k: v.clone() for k, v in ctx.model.state_dict().items()},
+                                            history=list(self.history), random=_random_state(ctx))
     def cold_start(self, ctx:Context):
         m, items = ctx.model, torch.arange(1, ctx.model.item_id.num_embeddings)
         with torch.no_grad():
