@@ -14,8 +14,9 @@ from .backbone import CTRBackbone, predict, item_row_lookup, item_positions, fro
 from .metrics import roc_auc
 
 # %% auto #0
-__all__ = ['RIDGE_ALPHAS', 'ItemViews', 'column_stats', 'standardize', 'RidgeMap', 'out_of_fold', 'r2', 'cv_r2', 'ViewAligner',
-           'fit_aligner', 'align', 'bag_of_words', 'fit_start_correction', 'view_diagnostic']
+__all__ = ['RIDGE_ALPHAS', 'CORRECTION_HOLDOUTS', 'ItemViews', 'column_stats', 'standardize', 'RidgeMap', 'out_of_fold', 'r2',
+           'cv_r2', 'ViewAligner', 'fit_aligner', 'align', 'bag_of_words', 'holdout_items', 'fit_start_correction',
+           'view_diagnostic']
 
 # %% ../nbs/10_align.ipynb #dc72ca7a
 class ItemViews:
@@ -259,19 +260,32 @@ def bag_of_words(ds:RecDataset, enc:EncodedData, column:str # a text feature of 
     return table
 
 # %% ../nbs/10_align.ipynb #512f1de9
+CORRECTION_HOLDOUTS = ('random', 'fewest_rows')  # old items held out to choose the correction's length: at random, or those with the fewest rows
+
+def holdout_items(items:torch.Tensor, base_rows:dict, # encoded old items and their interactions
+                  frac:float, how:str='random', generator:torch.Generator|None=None)->tuple:
+    "Split `items` into (kept, held out): a random share `frac` held out, or ('fewest_rows') the share with the fewest rows, ties in random order."
+    perm = items[torch.randperm(len(items), generator=generator)]
+    if how == 'fewest_rows':  # the old items most like new ones, the least known, first
+        perm = perm[torch.sort(torch.bincount(base_rows['item'], minlength=int(items.max()) + 1)[perm], stable=True).indices]
+    n = max(1, int(len(perm) * frac))
+    return perm[n:], perm[:n]
+
 def fit_start_correction(model:CTRBackbone, aligner:ViewAligner, base_rows:dict, # encoded interactions of old items (the aligner's)
                          steps:int=300, lr:float=0.01, max_rows:int=50_000, # rows per step, subsampled beyond this
                          holdout_frac:float=1 / 6, # share of old items held out to choose the length
                          every:int=25, # check the held-out items every `every` steps
-                         generator:torch.Generator|None=None)->ViewAligner:
+                         generator:torch.Generator|None=None,
+                         holdout:str='random', # one of CORRECTION_HOLDOUTS: which old items are held out
+                        )->ViewAligner:
     "Fit an affine correction of `aligner`'s start through the frozen backbone's CTR loss on old items' rows, from their out-of-fold starts; its length is chosen on held-out old items."
     if aligner.corr_weight is not None: raise ValueError("this aligner is corrected already")
     if steps < 0 or every < 1: raise ValueError(f"steps must be >= 0 and every >= 1, got {steps} and {every}")
+    if holdout not in CORRECTION_HOLDOUTS: raise ValueError(f"holdout must be one of {CORRECTION_HOLDOUTS}, got {holdout!r}")
     items, c = aligner.oof_items, aligner.center
     D = aligner.oof - c  # the fused out-of-fold deviations from the mean old item
-    perm = items[torch.randperm(len(items), generator=generator)]
-    held = perm[:max(1, int(len(perm) * holdout_frac))]
-    train, val = _rows_of(base_rows, perm[len(held):]), _rows_of(base_rows, held)
+    kept_items, held = holdout_items(items, base_rows, holdout_frac, holdout, generator)
+    train, val = _rows_of(base_rows, kept_items), _rows_of(base_rows, held)
     if not len(train['label']) or not len(val['label']): raise ValueError("the correction needs interactions of both its training and its held-out old items")
     val_rows = torch.randperm(len(val['label']), generator=generator)[:2 * max_rows]  # one fixed sample: the checks compare like with like
     pos = item_positions(model, items)
@@ -295,7 +309,7 @@ def fit_start_correction(model:CTRBackbone, aligner:ViewAligner, base_rows:dict,
     if kept:  # step 0 is no correction: then the aligner stays exactly as it was
         aligner.corr_weight, aligner.corr_bias = A, b
         with torch.no_grad(): aligner.oof = c + D @ A.T + b
-    aligner.correction = {'kept_step': kept, 'steps': steps, 'held_out_log_loss': history}
+    aligner.correction = {'kept_step': kept, 'steps': steps, 'held_out_log_loss': history, 'holdout': holdout}
     return aligner
 
 # %% ../nbs/10_align.ipynb #88a3b919

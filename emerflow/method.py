@@ -13,7 +13,7 @@ from .core import logger, seed_everything
 from .sources import require_columns
 from .data import RecDataset, EncodedData
 from .backbone import CTRBackbone, predict, item_row_lookup, finetuned_item_vectors, frozen
-from .align import ItemViews, fit_aligner, fit_start_correction, align, cv_r2, RIDGE_ALPHAS
+from .align import ItemViews, fit_aligner, fit_start_correction, align, cv_r2, RIDGE_ALPHAS, CORRECTION_HOLDOUTS
 from .meta import MetaRefiner, replay_tasks, meta_train, embedding_step_scale, REPLAY_SPAN, INNER_SCALES
 from .evaluate import WarmUpMethod, Context, register_method
 from .tuned import choose_warmup
@@ -83,6 +83,7 @@ class EmerFlowConfig:
     fusion_max_rows: int = 50_000    # rows per fusion step for the CTR term, subsampled beyond this
     start_correction_steps: int = 0  # steps of the start's correction through the CTR loss (`fit_start_correction`); 0: none
     start_correction_lr: float = 0.01
+    start_correction_holdout: str = 'random'  # one of CORRECTION_HOLDOUTS: the old items held out to choose the correction's length
     refine_from_corrected: bool = True  # with a correction, refine from the corrected start; False: serve it only until an item's first rows, refine from the aligned start
     # stage 3: the meta-refiner, trained on old items replayed as new
     inner_steps: int = 5             # gradient steps on an item's own rows per refinement
@@ -106,8 +107,11 @@ class EmerFlowConfig:
         if not 0 < self.meta_holdout_frac < 1: raise ValueError(f"meta_holdout_frac must be in (0, 1), got {self.meta_holdout_frac}")
         if self.start_correction_steps < 0: raise ValueError(f"start_correction_steps must be >= 0, got {self.start_correction_steps}")
         if self.start_correction_steps and self.start != 'aligned': raise ValueError(f"start_correction_steps corrects the aligned start; start={self.start!r} has none")
-        if not self.refine_from_corrected and not self.start_correction_steps:
-            raise ValueError("refine_from_corrected=False says where a start correction serves, but there is none: set start_correction_steps too")
+        if self.start_correction_holdout not in CORRECTION_HOLDOUTS:
+            raise ValueError(f"start_correction_holdout must be one of {CORRECTION_HOLDOUTS}, got {self.start_correction_holdout!r}")
+        off = [k for k in ('start_correction_holdout', 'refine_from_corrected') if getattr(self, k) != LATER_FIELDS[k]]
+        if off and not self.start_correction_steps:  # a correction's options mean nothing without one: refused, not ignored
+            raise ValueError(f"{off[0]}={getattr(self, off[0])!r} is an option of the start correction, but there is none: set start_correction_steps too")
     def settings(self)->dict:
         "The settings as JSON-able values, for run keys and saved models; a field added later is left out while it behaves as before it existed."
         s = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -117,7 +121,7 @@ class EmerFlowConfig:
         return s
 
 # fields added to `EmerFlowConfig` after records were made, each with the value that behaves as before it: left out of `settings` at that value (`load_emerflow` puts it back)
-LATER_FIELDS = {'start_correction_steps': 0, 'refine_from_corrected': True}
+LATER_FIELDS = {'start_correction_steps': 0, 'start_correction_holdout': 'random', 'refine_from_corrected': True}
 
 # %% ../nbs/12_emerflow.ipynb #1d71526e
 class EmerFlow:
@@ -156,7 +160,7 @@ class EmerFlow:
             if c.start_correction_steps:
                 uncorrected = self.aligner.oof
                 fit_start_correction(self.model, self.aligner, rows, c.start_correction_steps, c.start_correction_lr, c.fusion_max_rows,
-                                     c.meta_holdout_frac, generator=g)
+                                     c.meta_holdout_frac, generator=g, holdout=c.start_correction_holdout)
                 logger.info(f"start correction: kept step {self.aligner.correction['kept_step']} of {c.start_correction_steps} (held-out old items)")
                 if not c.refine_from_corrected: self.aligner.oof = uncorrected  # the refiner learns from the starts it will refine from
         self.refiner = MetaRefiner(self.model.item_id.embedding_dim, c.inner_steps, c.inner_init_lr)
@@ -373,8 +377,9 @@ class EmerFlowCorrectedStart(EmerFlowMethod):
 
 @register_method
 class EmerFlowCorrectedColdStart(EmerFlowMethod):
-    "Variant: the corrected start serves new items until their first rows; meta-refinement starts from the uncorrected aligned start, as it was trained to."
-    name, config = 'EmerFlow (corrected cold start)', EmerFlowConfig(start_correction_steps=300, refine_from_corrected=False)
+    "Variant: the start corrected with its length chosen on the least known old items serves new items until their first rows; meta-refinement starts from the uncorrected aligned start, as it was trained to."
+    name = 'EmerFlow (corrected cold start)'
+    config = EmerFlowConfig(start_correction_steps=300, start_correction_holdout='fewest_rows', refine_from_corrected=False)
 
 @register_method
 class EmerFlowNoMolecule(EmerFlowMethod):
