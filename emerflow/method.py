@@ -213,11 +213,15 @@ class EmerFlow:
         "Whether the start correction serves only until an item's first rows (`refine_from_corrected=False`); `starts` then hold the uncorrected starts."
         return bool(self.config.start_correction_steps) and not self.config.refine_from_corrected
 
+    def _serve(self, starts:torch.Tensor)->torch.Tensor:
+        "What unrefined items with these starts are served: the starts, corrected here when they are the uncorrected ones."
+        return self.aligner.correct(starts) if self.cold_only_correction else starts
+
     def _served(self, starts:dict)->dict:
-        "What each unrefined item is served: its start, corrected here when `starts` hold the uncorrected ones."
+        "`_serve` for a dict of starts, item to vector."
         if not (self.cold_only_correction and starts): return starts
         items = list(starts)
-        return dict(zip(items, self.aligner.correct(torch.stack([starts[i] for i in items]))))
+        return dict(zip(items, self._serve(torch.stack([starts[i] for i in items]))))
 
     def embed(self, item_ids)->torch.Tensor:
         "Cold-start embeddings for raw item ids; remembered as their starts."
@@ -227,7 +231,7 @@ class EmerFlow:
         "`embed` for encoded items."
         e = self.start(items, refinement=True)
         for i, v in zip(items.tolist(), e): self.starts[i] = v
-        return self.aligner.correct(e) if self.cold_only_correction else e
+        return self._serve(e)
 
     def update(self, interactions:pd.DataFrame)->torch.Tensor:
         "Add interactions (user, item, label) and refine every new item in them from its start with all its rows so far; returns their embeddings."
