@@ -4,7 +4,7 @@
 
 # %% ../nbs/05e_emerg.ipynb #e401eabf
 from __future__ import annotations
-import random
+import math, random
 from dataclasses import dataclass, asdict
 import numpy as np
 import torch
@@ -15,12 +15,13 @@ from .data import EncodedData
 from .backbone import CTRBackbone, pretrain, item_positions, validation_loss
 from .meta import ReplayTasks, replay_tasks, SUPPORT_STAGES, REPLAY_SPAN
 from .baselines import per_item_mean
+from .align import holdout_items
 from .evaluate import Context, WarmUpMethod, register_method
 
 # %% auto #0
 __all__ = ['EMERG_WARM_LRS', 'EmerGConfig', 'GraphHypernet', 'FieldGNN', 'field_mask', 'EmerGNet', 'item_mean_bce',
-           'replayed_task_loss', 'meta_train_emerg', 'ItemAdam', 'warm_up_items', 'EmerG', 'replayed_warmup_loss',
-           'EmerGTuned']
+           'replayed_task_loss', 'held_out_replay_loss', 'meta_train_emerg', 'ItemAdam', 'warm_up_items', 'EmerG',
+           'replayed_warmup_loss', 'EmerGTuned', 'EmerGEarlyStopped']
 
 # %% ../nbs/05e_emerg.ipynb #1615d0cc
 @dataclass
@@ -154,22 +155,44 @@ def replayed_task_loss(model:EmerGNet, items:torch.Tensor, support:dict, query:d
     lq = item_mean_bce(model, query, qpos, vec - cfg.inner_lr * gv, graph - cfg.inner_lr * gg).mean()
     return cfg.support_weight * ls + (1 - cfg.support_weight) * lq
 
+def _rows_of(part:dict, items:torch.Tensor)->dict: return {k: v[torch.isin(part['item'], items)] for k, v in part.items()}
+
+def held_out_replay_loss(model:EmerGNet, items:torch.Tensor, quarters:list, cfg:EmerGConfig, seed:int=0, chunk:int=256)->float:
+    "Meta-training's objective on `items` with nothing updated: every (support, query) pair of the quarters, fresh id vectors drawn from `seed`."
+    generator, total = torch.Generator().manual_seed(seed), 0.  # the same draws each time: passes are compared on the same starts
+    for sup, qry in zip(quarters[:-1], quarters[1:]):
+        for c in torch.split(items, chunk):
+            total += replayed_task_loss(model, c, _rows_of(sup, c), _rows_of(qry, c), cfg, generator).item() * len(c)
+    return total / (len(items) * (len(quarters) - 1))
+
 def meta_train_emerg(model:EmerGNet, quarters:list, # the encoded meta_a..meta_d parts: each old item's four quarters, aligned row by row
-                     cfg:EmerGConfig, generator:torch.Generator|None=None, show:bool=False)->list:
-    "Train every shared parameter (hypernetwork, GNN, field embeddings) on old items replayed as new; returns the mean loss of each pass."
+                     cfg:EmerGConfig, generator:torch.Generator|None=None, show:bool=False,
+                     val_items:torch.Tensor|None=None, # held-out old items: keep the model after the pass (0: none) that scores them best
+                    )->dict:
+    "Train every shared parameter (hypernetwork, GNN, field embeddings) on old items replayed as new: each pass's mean loss ('train'), the held-out losses before the first pass and after each ('held_out'), the passes kept ('kept')."
     model.use_item_graphs = False
     shared = [p for n, p in model.named_parameters() if n not in model.item_specific()]
     opt = torch.optim.Adam(shared, lr=cfg.meta_lr, weight_decay=cfg.weight_decay)
-    items, history = torch.unique(quarters[0]['item']), []
+    items, out = torch.unique(quarters[0]['item']), {'train': [], 'held_out': []}
+    if val_items is not None:
+        val_items = torch.unique(torch.as_tensor(val_items)); items = items[~torch.isin(items, val_items)]
+        out['held_out'].append(held_out_replay_loss(model, val_items, quarters, cfg))
+        best, kept = {k: v.clone() for k, v in model.state_dict().items()}, 0
     for p in progress(range(cfg.meta_passes), show, comment='EmerG meta-training'):
         if p % 4 == 3: continue  # the last quarter has no quarter after it
         sup, qry, total = quarters[p % 4], quarters[p % 4 + 1], 0.
         for chunk in torch.split(items[torch.randperm(len(items), generator=generator)], cfg.items_per_step):
-            s, q = torch.isin(sup['item'], chunk), torch.isin(qry['item'], chunk)
-            loss = replayed_task_loss(model, chunk, {k: v[s] for k, v in sup.items()}, {k: v[q] for k, v in qry.items()}, cfg, generator)
+            loss = replayed_task_loss(model, chunk, _rows_of(sup, chunk), _rows_of(qry, chunk), cfg, generator)
             opt.zero_grad(); loss.backward(); opt.step(); total += loss.item() * len(chunk)
-        history.append(total / len(items))
-    return history
+        out['train'].append(total / len(items))
+        if val_items is None: continue
+        out['held_out'].append(held_out_replay_loss(model, val_items, quarters, cfg))
+        if math.isfinite(out['held_out'][-1]) and out['held_out'][-1] < out['held_out'][kept]:  # a diverged pass (inf, NaN) never wins
+            best, kept = {k: v.clone() for k, v in model.state_dict().items()}, len(out['train'])
+    if val_items is not None: model.load_state_dict(best)
+    out['kept'] = kept if val_items is not None else len(out['train'])
+    return out
+
 
 # %% ../nbs/05e_emerg.ipynb #67156ac0
 class ItemAdam:
@@ -208,7 +231,7 @@ _LAST_FIT = {}  # the last EmerG fit in this process: what it was fitted on, its
 
 def _fit_identity(method, ctx:Context)->dict:
     "What an EmerG fit depends on: the harness's very objects (held, so compared by identity), the seed and training settings, and EmerG's own settings."
-    return dict(objects=(ctx.dataset, ctx.enc, ctx.split), seed=ctx.seed, config=ctx.config, settings=EmerG.settings(method))
+    return dict(objects=(ctx.dataset, ctx.enc, ctx.split), seed=ctx.seed, config=ctx.config, settings=method.fit_settings())
 
 def _last_fit(method, ctx:Context)->dict|None:
     "The last fit, when it was made on the same objects, seed and settings as this one would be; else None."
@@ -227,6 +250,9 @@ class EmerG(WarmUpMethod):
     backbone_free = True  # its own model: the harness's backbone only labels the run, so one run per seed serves every backbone
     def __init__(self, cfg:EmerGConfig|None=None): self.cfg, self.history = cfg or EmerGConfig(), []
     def settings(self)->dict: return {**asdict(self.cfg), 'masked_fields': list(self.cfg.masked_fields)}
+    def fit_settings(self)->dict:
+        "The settings that pretraining and meta-training depend on: a run with other warm-up settings only may reuse a fit made with these."
+        return EmerG.settings(self)
     def preflight(self, ctx:Context):
         fields = ctx.enc.fields
         if not any(f.side == 'item' and f.kind != 'id' for f in fields):
@@ -248,11 +274,12 @@ class EmerG(WarmUpMethod):
             _restore_random_state(ctx, self._reused['random']); self.history = self._reused['history']
             logger.info(f"{self.name}: pretraining and meta-training reused from the run just before, which had the same data, seed and settings")
             return
-        quarters = [ctx.rows(p) for p in ('meta_a', 'meta_b', 'meta_c', 'meta_d')]
-        self.history = meta_train_emerg(ctx.model, quarters, self.cfg, ctx.generator, ctx.show)
-        logger.info(f"EmerG: meta-training loss per pass {[round(h, 4) for h in self.history]}")
+        out = self.meta_train(ctx, [ctx.rows(p) for p in ('meta_a', 'meta_b', 'meta_c', 'meta_d')])
+        self.history, self.meta = out['train'], out
+        logger.info(f"{self.name}: meta-training loss per pass {[round(h, 4) for h in self.history]}")
         _LAST_FIT.clear(); _LAST_FIT.update(_fit_identity(self, ctx), state={k: v.clone() for k, v in ctx.model.state_dict().items()},
                                             history=list(self.history), random=_random_state(ctx))
+    def meta_train(self, ctx:Context, quarters:list)->dict: return meta_train_emerg(ctx.model, quarters, self.cfg, ctx.generator, ctx.show)
     def cold_start(self, ctx:Context):
         m, items = ctx.model, torch.arange(1, ctx.model.item_id.num_embeddings)
         with torch.no_grad():
@@ -298,3 +325,17 @@ class EmerGTuned(EmerG):
     def cold_start(self, ctx:Context):
         super().cold_start(ctx)
         self.opt = ItemAdam(ctx.model, self.warm_lr, self.cfg.weight_decay)
+
+# %% ../nbs/05e_emerg.ipynb #da761800
+@register_method
+class EmerGEarlyStopped(EmerG):
+    "EmerG with its number of meta-training passes chosen on held-out old items (our addition): a guard against meta-training that diverges."
+    name = 'EmerG (early-stopped meta-training)'
+    holdout_frac = 1 / 6  # share of old items held out of meta-training to score each pass
+    def settings(self)->dict: return {**super().settings(), 'meta_holdout_frac': self.holdout_frac}
+    def fit_settings(self)->dict: return self.settings()
+    def meta_train(self, ctx:Context, quarters:list)->dict:
+        _, held = holdout_items(torch.unique(quarters[0]['item']), None, self.holdout_frac, 'random', ctx.generator)
+        out = meta_train_emerg(ctx.model, quarters, self.cfg, ctx.generator, ctx.show, val_items=held)
+        logger.info(f"{self.name}: kept pass {out['kept']} of {len(out['train'])} (held-out loss per pass {[round(h, 4) for h in out['held_out']]})")
+        return out
