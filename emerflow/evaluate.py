@@ -119,10 +119,11 @@ def make_method(spec)->WarmUpMethod:
 # %% ../nbs/04_evaluate.ipynb #b68e1d8f
 _all_ = ['RECORD_KEYS']  # the record format lives with the results file, in `runs`
 
-def run_method(method:WarmUpMethod, ctx:Context, pretrained:CTRBackbone)->list:
+def run_method(method:WarmUpMethod, ctx:Context, pretrained:CTRBackbone|None)->list:
     "Cold start, then warm-a/b/c, scoring `test` before each update; one record per phase."
     ctx.generator = seed_everything(ctx.seed)  # every method starts from the same random state
     ctx.model = method.pretrain_backbone(ctx) or copy.deepcopy(pretrained)
+    if ctx.model is None: raise RuntimeError(f"{method.name} is backbone-free, so the harness gives it no backbone, but its pretrain_backbone returned no model")
     ctx.model.eval()
     method.fit(ctx); method.cold_start(ctx)
     test = ctx.rows('test'); labels = test['label'].numpy()
@@ -182,8 +183,8 @@ def run_experiment(dataset:RecDataset, backbones=('deepfm',), methods=('base',),
                 got[key] = [{**r, 'backbone': b, 'run': key, 'provenance': prov} for r in shared[(proto.name, s)]]
                 if folder: folder.merge_records(got[key])
         todo = [(p, key, prov) for p, key, prov in runs if key not in got]
-        if todo:  # only then is the backbone needed
-            ctx = Context(dataset, enc, split, b, s, config, show=False)
+        if todo: ctx, pretrained = Context(dataset, enc, split, b, s, config, show=False), None
+        if any(not p.backbone_free for p, *_ in todo):  # only then is the backbone needed
             t0 = time.time(); pretrained, trained = _pretrained(ctx, folder, pre)
             if trained and folder:  # a backbone loaded from `out_dir` took no training time
                 folder.merge_timings([{'dataset': dataset.name, 'backbone': b, 'method': '(pretrain)', 'seed': s, 'seconds': round(time.time() - t0, 2), 'run': digest(pre)}])
