@@ -156,6 +156,7 @@ def replayed_task_loss(model:EmerGNet, items:torch.Tensor, support:dict, query:d
     return cfg.support_weight * ls + (1 - cfg.support_weight) * lq
 
 def _rows_of(part:dict, items:torch.Tensor)->dict: return {k: v[torch.isin(part['item'], items)] for k, v in part.items()}
+def _snapshot(model:nn.Module)->dict: return {k: v.clone() for k, v in model.state_dict().items()}  # a copy to restore with load_state_dict
 
 def held_out_replay_loss(model:EmerGNet, items:torch.Tensor, quarters:list, cfg:EmerGConfig, seed:int=0, chunk:int=256)->float:
     "Meta-training's objective on `items` with nothing updated: every (support, query) pair of the quarters, fresh id vectors drawn from `seed`."
@@ -177,7 +178,7 @@ def meta_train_emerg(model:EmerGNet, quarters:list, # the encoded meta_a..meta_d
     if val_items is not None:
         val_items = torch.unique(torch.as_tensor(val_items)); items = items[~torch.isin(items, val_items)]
         out['held_out'].append(held_out_replay_loss(model, val_items, quarters, cfg))
-        best, kept = {k: v.clone() for k, v in model.state_dict().items()}, 0
+        best, kept = _snapshot(model), 0
     for p in progress(range(cfg.meta_passes), show, comment='EmerG meta-training'):
         if p % 4 == 3: continue  # the last quarter has no quarter after it
         sup, qry, total = quarters[p % 4], quarters[p % 4 + 1], 0.
@@ -188,7 +189,7 @@ def meta_train_emerg(model:EmerGNet, quarters:list, # the encoded meta_a..meta_d
         if val_items is None: continue
         out['held_out'].append(held_out_replay_loss(model, val_items, quarters, cfg))
         if math.isfinite(out['held_out'][-1]) and out['held_out'][-1] < out['held_out'][kept]:  # a diverged pass (inf, NaN) never wins
-            best, kept = {k: v.clone() for k, v in model.state_dict().items()}, len(out['train'])
+            best, kept = _snapshot(model), len(out['train'])
     if val_items is not None: model.load_state_dict(best)
     out['kept'] = kept if val_items is not None else len(out['train'])
     return out
@@ -275,9 +276,9 @@ class EmerG(WarmUpMethod):
             logger.info(f"{self.name}: pretraining and meta-training reused from the run just before, which had the same data, seed and settings")
             return
         out = self.meta_train(ctx, [ctx.rows(p) for p in ('meta_a', 'meta_b', 'meta_c', 'meta_d')])
-        self.history, self.meta = out['train'], out
+        self.history = out['train']
         logger.info(f"{self.name}: meta-training loss per pass {[round(h, 4) for h in self.history]}")
-        _LAST_FIT.clear(); _LAST_FIT.update(_fit_identity(self, ctx), state={k: v.clone() for k, v in ctx.model.state_dict().items()},
+        _LAST_FIT.clear(); _LAST_FIT.update(_fit_identity(self, ctx), state=_snapshot(ctx.model),
                                             history=list(self.history), random=_random_state(ctx))
     def meta_train(self, ctx:Context, quarters:list)->dict: return meta_train_emerg(ctx.model, quarters, self.cfg, ctx.generator, ctx.show)
     def cold_start(self, ctx:Context):
@@ -296,7 +297,7 @@ EMERG_WARM_LRS = (1e-3, 3e-3, 1e-2)  # 1e-2 is the official ML-1M warm-up rate
 def replayed_warmup_loss(model:EmerGNet, tasks:ReplayTasks, k:int, # old items replayed as new (`meta.replay_tasks`) and the protocol's K
                          lr:float, cfg:EmerGConfig, seed:int=0)->list:
     "Query log loss of old items replayed as new after EmerG's warm-up at rate `lr` on K, K more, then K more of their rows; one value per stage. The model is left as it was."
-    saved, was, items = {n: v.clone() for n, v in model.state_dict().items()}, model.use_item_graphs, tasks.items
+    saved, was, items = _snapshot(model), model.use_item_graphs, tasks.items
     query = tasks.rows((tasks.position >= SUPPORT_STAGES * k) & (tasks.position < REPLAY_SPAN * k))
     try:
         with torch.no_grad():  # each replayed item starts as a new one: its generated graph and a fresh id vector
