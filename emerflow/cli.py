@@ -13,14 +13,14 @@ from .all import (logger, load_dataset, run_experiment, summarize, plot_auc, MET
                   VIEWS, enrich_dataset)
 
 # %% auto #0
-__all__ = ['run', 'main', 'enrich']
+__all__ = ['run', 'run_methods', 'main', 'enrich']
 
 # %% ../nbs/20_cli.ipynb #c97357a9
 @call_parse
 def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped), ml-100k, ml-1m, drugbank, drugbank-s1, synthetic
         path:str=None, # local folder or .zip for ml-100k / ml-1m / drugbank (default: cache, then download)
         backbones:Param("backbones to use: deepfm, widedeep", str, nargs='+')=('deepfm',),
-        methods:Param("methods to run (default: all registered)", str, nargs='+')=None,
+        methods:Param("methods to run: names, or all (default: every registered method but the variants)", str, nargs='+')=None,
         seeds:Param("random seeds", int, nargs='+')=(0, 1, 2),
         n_old:int=None, # items with more than N interactions are old (default: the dataset's)
         k:int=None, # interactions per warm phase (default: the dataset's)
@@ -32,17 +32,15 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
         quiet:bool=False, # no progress bars
        ):
     "Run the emerging-item benchmark and write results.json, summary tables and auc.png to `out`."
-    given = bool(methods)
-    methods = [current_method_name(m) for m in methods] if methods else list(METHODS)  # a former name runs the method it now names
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown: raise ValueError(f"unknown methods {unknown}; available: {sorted(METHODS)}")
+    given = bool(methods) and list(methods) != ['all']
+    methods = run_methods(methods)
     # every option is checked before the data is loaded, let alone a model trained
     if threads < 0: raise ValueError(f"--threads must be 0 (torch's default) or a positive number, got {threads}")
     if quantization not in QUANTIZATIONS: raise ValueError(f"--quantization must be one of {QUANTIZATIONS}, got {quantization!r}")
     protos = [_method(m, llm=llm, encoder=encoder, quantization=quantization) for m in methods]
     if threads: torch.set_num_threads(threads)
     ds = load_dataset(dataset, path)
-    if not given:  # the default set: every registered method that says something on these data
+    if not given:  # the default set or all: only methods that say something on these data
         skip = [p.name for p in protos if not p.applies_to(ds)]
         if skip: logger.info(f"{ds.name}: left out {skip}, the same as another method on these items (name them in --methods to run them anyway)")
         protos, methods = [p for p in protos if p.name not in skip], [m for m in methods if m not in skip]
@@ -57,6 +55,15 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
     print(table.to_string())
     print(f"\nwrote {out/'results.json'}, {out/'summary.csv'} and {out/'auc.png'}")
     return res
+
+def run_methods(methods=None)->list:
+    "The names of the methods `emerflow run` runs: the `methods` given (a former name runs the method it now names), every registered one for `['all']`, the default set for None."
+    if not methods: return [name for name, cls in METHODS.items() if cls.in_default_run]
+    if list(methods) == ['all']: return list(METHODS)
+    names = [current_method_name(m) for m in methods]
+    unknown = [m for m in names if m not in METHODS]
+    if unknown: raise ValueError(f"unknown methods {unknown}; available: {sorted(METHODS)}, or all")
+    return names
 
 def _method(name:str, **options):
     "A registered method by name, given those of the command line's `options` that its constructor takes (the EmerFlow family: llm, encoder, quantization)."

@@ -332,6 +332,7 @@ class EmerGTuned(EmerG):
 class EmerGEarlyStopped(EmerG):
     "EmerG with its number of meta-training passes chosen on held-out old items (our addition): a guard against meta-training that diverges."
     name = 'EmerG (early-stopped meta-training)'
+    in_default_run = False  # a variant: `--methods all` or its name runs it
     holdout_frac = 1 / 6  # share of old items held out of meta-training to score each pass
     def settings(self)->dict: return {**super().settings(), 'meta_holdout_frac': self.holdout_frac}
     def fit_settings(self)->dict: return self.settings()

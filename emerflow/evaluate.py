@@ -85,6 +85,7 @@ class WarmUpMethod:
     "A way to embed emerging items: cold start, then warm-up with each phase's interactions. Itself the plain backbone, 'base'."
     name = 'base'
     backbone_free = False  # True: it trains its own model and the backbone only labels its runs, so one run per seed serves every backbone
+    in_default_run = True  # False: a variant that `emerflow run` runs only when named or with `--methods all`, to keep its default within 15 minutes
     def pretrain_backbone(self, ctx:Context)->CTRBackbone|None: return None
     def fit(self, ctx:Context): pass
     def cold_start(self, ctx:Context): pass

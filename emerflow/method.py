@@ -378,11 +378,12 @@ class EmerFlowTunedFinetune(EmerFlowMethod):
 class EmerFlowCorrectedStart(EmerFlowMethod):
     "Variant: the aligned start corrected through the frozen backbone's CTR loss on old items' rows (`fit_start_correction`), then meta-refinement."
     name, config = 'EmerFlow (corrected start)', EmerFlowConfig(start_correction_steps=300)
+    in_default_run = False  # a variant: `--methods all` or its name runs it
 
 @register_method
 class EmerFlowCorrectedColdStart(EmerFlowMethod):
     "Variant: the start corrected with its length chosen on the least known old items serves new items until their first rows; meta-refinement starts from the uncorrected aligned start, as it was trained to."
-    name = 'EmerFlow (corrected cold start)'
+    name, in_default_run = 'EmerFlow (corrected cold start)', False  # a variant: `--methods all` or its name runs it
     config = EmerFlowConfig(start_correction_steps=300, start_correction_holdout='fewest_rows', refine_from_corrected=False)
 
 @register_method
