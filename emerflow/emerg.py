@@ -5,7 +5,7 @@
 # %% ../nbs/05e_emerg.ipynb #e401eabf
 from __future__ import annotations
 import math, random
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 import numpy as np
 import torch
 from torch import nn
@@ -21,7 +21,7 @@ from .evaluate import Context, WarmUpMethod, register_method
 # %% auto #0
 __all__ = ['EMERG_WARM_LRS', 'EmerGConfig', 'GraphHypernet', 'FieldGNN', 'field_mask', 'EmerGNet', 'item_mean_bce',
            'replayed_task_loss', 'held_out_replay_loss', 'meta_train_emerg', 'ItemAdam', 'warm_up_items', 'EmerG',
-           'replayed_warmup_loss', 'EmerGTuned', 'EmerGEarlyStopped']
+           'replayed_warmup_loss', 'EmerGTuned', 'EmerGEarlyStopped', 'EmerGUntrainedHypernet']
 
 # %% ../nbs/05e_emerg.ipynb #1615d0cc
 @dataclass
@@ -341,3 +341,11 @@ class EmerGEarlyStopped(EmerG):
         out = meta_train_emerg(ctx.model, quarters, self.cfg, ctx.generator, ctx.show, val_items=held)
         logger.info(f"{self.name}: kept pass {out['kept']} of {len(out['train'])} (held-out loss per pass {[round(h, 4) for h in out['held_out']]})")
         return out
+
+# %% ../nbs/05e_emerg.ipynb #ddf06b40
+@register_method
+class EmerGUntrainedHypernet(EmerG):
+    "EmerG as its official code trains it (our addition): the hypernetwork keeps its random initial weights through meta-training."
+    name = 'EmerG (untrained hypernetwork)'
+    in_default_run = False  # a variant: `--methods all` or its name runs it
+    def __init__(self, cfg:EmerGConfig|None=None): super().__init__(replace(cfg or EmerGConfig(), train_hypernet=False))
