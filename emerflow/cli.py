@@ -8,12 +8,13 @@ import sys, inspect
 from pathlib import Path
 from fastcore.script import call_parse, Param, anno_parser
 import torch
+import pandas as pd
 # the face: importing it imports every stage, so every method is registered by name
 from .all import (logger, load_dataset, run_experiment, summarize, plot_auc, METHODS, TrainConfig, QUANTIZATIONS, CacheError, current_method_name,
-                  VIEWS, enrich_dataset)
+                  VIEWS, enrich_dataset, RunFolder)
 
 # %% auto #0
-__all__ = ['run', 'run_methods', 'main', 'enrich']
+__all__ = ['run', 'timing_table', 'run_methods', 'main', 'enrich']
 
 # %% ../nbs/20_cli.ipynb #c97357a9
 @call_parse
@@ -51,10 +52,22 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
     table = summarize(res)
     table.to_csv(out/'summary.csv')
     (out/'summary.md').write_text(table.to_markdown() if _has_tabulate() else table.to_string())
+    times = timing_table(RunFolder(out).read_timings(), res)
+    (out/'timings.md').write_text(times.to_markdown() if _has_tabulate() else times.to_string())
     plot_auc(res).savefig(out/'auc.png', dpi=120)
     print(table.to_string())
     print(f"\nwrote {out/'results.json'}, {out/'summary.csv'} and {out/'auc.png'}")
     return res
+
+def timing_table(entries:list, results:pd.DataFrame)->pd.DataFrame:
+    "Wall seconds per method of the runs behind `results` and their backbones' pretraining, from `timings.json` entries: runs, seconds per run, total."
+    key = ['dataset', 'backbone', 'method', 'seed']
+    t = pd.DataFrame(entries, columns=key + ['seconds']).drop_duplicates(key, keep='last')  # a run timed again (a rerun): its latest time
+    grid = results[['dataset', 'backbone', 'seed']].drop_duplicates()
+    wanted = set(results[key].itertuples(index=False, name=None)) | {(d, b, '(pretrain)', s) for d, b, s in grid.itertuples(index=False, name=None)}
+    t = t[[k in wanted for k in t[key].itertuples(index=False, name=None)]]
+    g = t.groupby(['dataset', 'backbone', 'method'], sort=False)['seconds']
+    return pd.DataFrame({'runs': g.size(), 'seconds per run': g.mean().round(1), 'seconds': g.sum().round(1)})
 
 def run_methods(methods=None)->list:
     "The names of the methods `emerflow run` runs: the `methods` given (a former name runs the method it now names), every registered one for `['all']`, the default set for None."
