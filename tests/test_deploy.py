@@ -45,7 +45,9 @@ def test_a_crash_mid_save_leaves_the_old_model(deployed, tmp_path, monkeypatch, 
         import safetensors.torch
         def half(tensors, path, metadata=None): Path(path).write_bytes(b'\0' * 100); raise KeyboardInterrupt("simulated crash")
         monkeypatch.setattr(safetensors.torch, 'save_file', half)
-    else: monkeypatch.setattr(emerflow.persist, 'atomic_write', _crash)  # dies at the switch of emerflow.json
+    # dies at the switch of emerflow.json; patched where the bound `save` looks it up, which is a notebook's namespace
+    # when a notebook that defines it ran earlier in this process (test_notebooks), not emerflow.persist
+    else: monkeypatch.setitem(EmerFlow.save.__globals__, 'atomic_write', _crash)
     with pytest.raises(KeyboardInterrupt): changed.save(tmp_path/'model', overwrite=True)
     monkeypatch.undo()
     np.testing.assert_array_equal(EmerFlow.load(tmp_path/'model').score(split.test.user, split.test.item), before)
