@@ -17,11 +17,13 @@ from .meta import ReplayTasks, replay_tasks, SUPPORT_STAGES, REPLAY_SPAN
 from .baselines import per_item_mean
 from .align import holdout_items
 from .evaluate import Context, WarmUpMethod, register_method
+from .method import EmerFlowMethod
 
 # %% auto #0
 __all__ = ['EMERG_WARM_LRS', 'EmerGConfig', 'GraphHypernet', 'FieldGNN', 'field_mask', 'EmerGNet', 'item_mean_bce',
-           'replayed_task_loss', 'held_out_replay_loss', 'meta_train_emerg', 'ItemAdam', 'warm_up_items', 'EmerG',
-           'replayed_warmup_loss', 'EmerGTuned', 'EmerGEarlyStopped', 'EmerGUntrainedHypernet']
+           'replayed_task_loss', 'held_out_replay_loss', 'meta_train_emerg', 'ItemAdam', 'warm_up_items',
+           'pretrain_emerg_net', 'EmerG', 'replayed_warmup_loss', 'EmerGTuned', 'EmerGEarlyStopped',
+           'EmerGUntrainedHypernet', 'EmerFlowOnEmerGNet']
 
 # %% ../nbs/05e_emerg.ipynb #1615d0cc
 @dataclass
@@ -240,6 +242,13 @@ def _last_fit(method, ctx:Context)->dict|None:
     if not got or any(a is not b for a, b in zip(want['objects'], got['objects'])): return None
     return got if all(want[k] == got[k] for k in ('seed', 'config', 'settings')) else None
 
+def pretrain_emerg_net(model:EmerGNet, ctx:Context, cfg:EmerGConfig)->EmerGNet:
+    "`model` pretrained on the split's old items as EmerG pretrains it: one global graph per layer, EmerG's own rate, batch and epochs."
+    c = ctx.config
+    pretrain(model, ctx.enc, ctx.split.base, cfg.pretrain_max_epochs, c.pretrain_patience, c.pretrain_valid_frac, cfg.pretrain_batch,
+             cfg.pretrain_lr, cfg.weight_decay, ctx.seed, show=ctx.show)
+    return model
+
 def _random_state(ctx:Context)->tuple: return ctx.generator.get_state(), torch.get_rng_state(), np.random.get_state(), random.getstate()
 def _restore_random_state(ctx:Context, state:tuple):
     ctx.generator.set_state(state[0]); torch.set_rng_state(state[1]); np.random.set_state(state[2]); random.setstate(state[3])
@@ -261,15 +270,12 @@ class EmerG(WarmUpMethod):
         field_mask(len(fields), tuple(self.cfg.masked_fields))
     def pretrain_backbone(self, ctx:Context)->EmerGNet:
         "EmerG's own model pretrained on the old items with one global graph per layer; the harness's backbone name only labels the run."
-        c, cfg = ctx.config, self.cfg
         seed_everything(ctx.seed)
-        model = EmerGNet(ctx.enc, c.embed_dim, cfg)
+        model = EmerGNet(ctx.enc, ctx.config.embed_dim, self.cfg)
         self._reused = _last_fit(self, ctx)
         if self._reused:  # the same pretraining and meta-training ran just before (EmerG, then a variant of its warm-up): its result
             model.load_state_dict(self._reused['state']); return model
-        pretrain(model, ctx.enc, ctx.split.base, cfg.pretrain_max_epochs, c.pretrain_patience, c.pretrain_valid_frac, cfg.pretrain_batch,
-                 cfg.pretrain_lr, cfg.weight_decay, ctx.seed, show=ctx.show)
-        return model
+        return pretrain_emerg_net(model, ctx, self.cfg)
     def fit(self, ctx:Context):
         if getattr(self, '_reused', None):
             _restore_random_state(ctx, self._reused['random']); self.history = self._reused['history']
@@ -349,3 +355,18 @@ class EmerGUntrainedHypernet(EmerG):
     name = 'EmerG (untrained hypernetwork)'
     in_default_run = False  # a variant: `--methods all` or its name runs it
     def __init__(self, cfg:EmerGConfig|None=None): super().__init__(replace(cfg or EmerGConfig(), train_hypernet=False))
+
+# %% ../nbs/05e_emerg.ipynb #df8969fa
+@register_method
+class EmerFlowOnEmerGNet(EmerFlowMethod):
+    "EmerFlow on EmerG's own scorer (our diagnosis): `EmerGNet` pretrained as `EmerG` pretrains it, frozen, with EmerFlow's aligned start and meta-refinement."
+    name, in_default_run = 'EmerFlow (EmerG GNN backbone)', False  # a variant: `--methods all` or its name runs it
+    backbone_free = True  # the scorer is EmerG's: the harness's backbone only labels the run, so one run per seed serves every backbone
+    scorer = EmerGConfig()  # the pretraining settings of the scorer; EmerG's warm-up and meta-training settings do not apply
+    def settings(self)->dict: return {**super().settings(), 'scorer': EmerG(self.scorer).settings()}
+    def preflight(self, ctx:Context):
+        EmerG(self.scorer).preflight(ctx)  # a dataset without item features has no EmerG scorer: refused before any work
+        super().preflight(ctx)
+    def pretrain_backbone(self, ctx:Context)->EmerGNet:
+        seed_everything(ctx.seed)
+        return pretrain_emerg_net(EmerGNet(ctx.enc, ctx.config.embed_dim, self.scorer), ctx, self.scorer)
