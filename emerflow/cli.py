@@ -51,9 +51,9 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
                          TrainConfig(), out, show=not quiet)
     table = summarize(res)
     table.to_csv(out/'summary.csv')
-    (out/'summary.md').write_text(table.to_markdown() if _has_tabulate() else table.to_string())
+    (out/'summary.md').write_text(_as_text(table))
     times = timing_table(RunFolder(out).read_timings(), res)
-    (out/'timings.md').write_text(times.to_markdown() if _has_tabulate() else times.to_string())
+    (out/'timings.md').write_text(_as_text(times))
     plot_auc(res).savefig(out/'auc.png', dpi=120)
     print(table.to_string())
     print(f"\nwrote {out/'results.json'}, {out/'summary.csv'} and {out/'auc.png'}")
@@ -84,9 +84,11 @@ def _method(name:str, **options):
     takes = inspect.signature(cls).parameters
     return cls(**{k: v for k, v in options.items() if k in takes})
 
-def _has_tabulate():
-    try: import tabulate; return True
-    except ImportError: return False
+def _as_text(table:pd.DataFrame)->str:
+    "`table` as markdown when `tabulate` (which pandas needs for it) is installed, else as plain text."
+    try: import tabulate
+    except ImportError: return table.to_string()
+    return table.to_markdown()
 
 # %% ../nbs/20_cli.ipynb #952df8fd
 _COMMANDS = {'run': run}  # each command is added where it is defined

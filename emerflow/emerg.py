@@ -22,7 +22,7 @@ from .method import EmerFlowMethod
 # %% auto #0
 __all__ = ['EMERG_WARM_LRS', 'EmerGConfig', 'GraphHypernet', 'FieldGNN', 'field_mask', 'EmerGNet', 'item_mean_bce',
            'replayed_task_loss', 'held_out_replay_loss', 'meta_train_emerg', 'ItemAdam', 'warm_up_items',
-           'pretrain_emerg_net', 'EmerG', 'replayed_warmup_loss', 'EmerGTuned', 'EmerGEarlyStopped',
+           'pretrained_emerg_net', 'EmerG', 'replayed_warmup_loss', 'EmerGTuned', 'EmerGEarlyStopped',
            'EmerGUntrainedHypernet', 'EmerFlowOnEmerGNet']
 
 # %% ../nbs/05e_emerg.ipynb #1615d0cc
@@ -242,9 +242,11 @@ def _last_fit(method, ctx:Context)->dict|None:
     if not got or any(a is not b for a, b in zip(want['objects'], got['objects'])): return None
     return got if all(want[k] == got[k] for k in ('seed', 'config', 'settings')) else None
 
-def pretrain_emerg_net(model:EmerGNet, ctx:Context, cfg:EmerGConfig)->EmerGNet:
-    "`model` pretrained on the split's old items as EmerG pretrains it: one global graph per layer, EmerG's own rate, batch and epochs."
+def pretrained_emerg_net(ctx:Context, cfg:EmerGConfig)->EmerGNet:
+    "EmerG's model built for the run's seed and pretrained on the split's old items as EmerG pretrains it: one global graph per layer, EmerG's own rate, batch and epochs."
     c = ctx.config
+    seed_everything(ctx.seed)
+    model = EmerGNet(ctx.enc, c.embed_dim, cfg)
     pretrain(model, ctx.enc, ctx.split.base, cfg.pretrain_max_epochs, c.pretrain_patience, c.pretrain_valid_frac, cfg.pretrain_batch,
              cfg.pretrain_lr, cfg.weight_decay, ctx.seed, show=ctx.show)
     return model
@@ -270,12 +272,10 @@ class EmerG(WarmUpMethod):
         field_mask(len(fields), tuple(self.cfg.masked_fields))
     def pretrain_backbone(self, ctx:Context)->EmerGNet:
         "EmerG's own model pretrained on the old items with one global graph per layer; the harness's backbone name only labels the run."
-        seed_everything(ctx.seed)
-        model = EmerGNet(ctx.enc, ctx.config.embed_dim, self.cfg)
         self._reused = _last_fit(self, ctx)
         if self._reused:  # the same pretraining and meta-training ran just before (EmerG, then a variant of its warm-up): its result
-            model.load_state_dict(self._reused['state']); return model
-        return pretrain_emerg_net(model, ctx, self.cfg)
+            model = EmerGNet(ctx.enc, ctx.config.embed_dim, self.cfg); model.load_state_dict(self._reused['state']); return model
+        return pretrained_emerg_net(ctx, self.cfg)
     def fit(self, ctx:Context):
         if getattr(self, '_reused', None):
             _restore_random_state(ctx, self._reused['random']); self.history = self._reused['history']
@@ -367,6 +367,4 @@ class EmerFlowOnEmerGNet(EmerFlowMethod):
     def preflight(self, ctx:Context):
         EmerG(self.scorer).preflight(ctx)  # a dataset without item features has no EmerG scorer: refused before any work
         super().preflight(ctx)
-    def pretrain_backbone(self, ctx:Context)->EmerGNet:
-        seed_everything(ctx.seed)
-        return pretrain_emerg_net(EmerGNet(ctx.enc, ctx.config.embed_dim, self.scorer), ctx, self.scorer)
+    def pretrain_backbone(self, ctx:Context)->EmerGNet: return pretrained_emerg_net(ctx, self.scorer)
