@@ -33,7 +33,7 @@ def run(dataset:str='ml-latest-small', # dataset name: ml-latest-small (shipped)
         quiet:bool=False, # no progress bars
        ):
     "Run the emerging-item benchmark and write results.json, summary tables and auc.png to `out`."
-    given = bool(methods) and list(methods) != ['all']
+    given = bool(methods) and not _asks_all(methods)
     methods = run_methods(methods)
     # every option is checked before the data is loaded, let alone a model trained
     if threads < 0: raise ValueError(f"--threads must be 0 (torch's default) or a positive number, got {threads}")
@@ -69,10 +69,12 @@ def timing_table(entries:list, results:pd.DataFrame)->pd.DataFrame:
     g = t.groupby(['dataset', 'backbone', 'method'], sort=False)['seconds']
     return pd.DataFrame({'runs': g.size(), 'seconds per run': g.mean().round(1), 'seconds': g.sum().round(1)})
 
+def _asks_all(methods)->bool: return list(methods) == ['all']  # `--methods all`: every registered method
+
 def run_methods(methods=None)->list:
     "The names of the methods `emerflow run` runs: the `methods` given (a former name runs the method it now names), every registered one for `['all']`, the default set for None."
     if not methods: return [name for name, cls in METHODS.items() if cls.in_default_run]
-    if list(methods) == ['all']: return list(METHODS)
+    if _asks_all(methods): return list(METHODS)
     names = [current_method_name(m) for m in methods]
     unknown = [m for m in names if m not in METHODS]
     if unknown: raise ValueError(f"unknown methods {unknown}; available: {sorted(METHODS)}, or all")
