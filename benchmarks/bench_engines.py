@@ -3,6 +3,7 @@ hidden states by the full forward pass against the pass that stops at the deepes
 
     python benchmarks/bench_engines.py                       # 96 MovieLens items, 96 new tokens, 2 threads
     python benchmarks/bench_engines.py --n-items 32 --rows 32 64
+    python benchmarks/bench_engines.py --llama-cpp            # also llama.cpp on the 4-bit GGUF, one prompt at a time
 
 Each configuration runs in its own subprocess (its own peak memory; `OMP_WAIT_POLICY=PASSIVE` and the thread count set before
 torch starts) through emerflow's own functions (`generate(..., engine=...)`, `hidden_states`), with the same prompts, token
@@ -34,6 +35,28 @@ def _full_pass(llm, texts, layers, batch_size=16):
     return out
 
 
+def _llama_cpp(llm, prompts:list[str], attrs:list[str], max_new_tokens:int, threads:int)->tuple[list[str], int]:
+    "Greedy answers from llama.cpp (llama-cpp-python's `Llama.generate`, one prompt at a time) on the shipped 4-bit GGUF itself, from the token ids and with the stops emerflow uses."
+    import torch
+    from llama_cpp import Llama
+    from emerflow.llm import smollm2_gguf
+    from emerflow.generate import _eos_ids, _answers
+    from emerflow.prompts import stop_on_repeat
+    tok, eos = llm.tokenizer, _eos_ids(llm)
+    ids = tok(prompts, add_special_tokens=not llm.has_chat_template)['input_ids']
+    model = Llama(str(smollm2_gguf()), n_ctx=1024, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False, seed=0)
+    stop = stop_on_repeat(tok, 0, attrs)
+    rows = []
+    for x in ids:  # `generate` keeps the cache of the longest prefix shared with the previous prompt
+        new = []
+        for t in model.generate(x, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0):
+            new.append(t)
+            if t in eos or len(new) >= max_new_tokens or bool(stop(torch.tensor([new]), None)[0]): break
+        rows.append(new)
+    texts, counts = _answers(tok, rows, eos)
+    return texts, sum(counts)
+
+
 def worker(cfg:dict)->dict:
     import resource, torch
     import numpy as np
@@ -44,7 +67,13 @@ def worker(cfg:dict)->dict:
     from emerflow.prompts import describe_prompt, serialize_item
     llm = load_llm(None, 'fp32', 'cpu')
     res = dict(cfg)
-    if cfg['job'] == 'generate':
+    if cfg['job'] == 'generate' and cfg['engine'] == 'llama.cpp':
+        pairs, attrs = _prompts(cfg['n'])
+        prompts = [llm.format(u, p) for u, p in pairs]
+        _llama_cpp(llm, prompts[:2], attrs, 4, cfg['threads'])  # first-call overhead out of the timing
+        t0 = time.perf_counter(); res['texts'], res['tokens'] = _llama_cpp(llm, prompts, attrs, cfg['max_new_tokens'], cfg['threads'])
+        res['seconds'] = time.perf_counter() - t0
+    elif cfg['job'] == 'generate':
         pairs, attrs = _prompts(cfg['n'])
         prompts = [llm.format(u, p) for u, p in pairs]
         generate(llm, prompts[:2], max_new_tokens=4, batch_size=2, show=False, engine=cfg['engine'])  # first-call overhead out of the timing
@@ -75,8 +104,12 @@ def main():
     ap.add_argument('--rows', type=int, nargs='+', default=[32, 64], help="the KV engine's row counts to measure")
     ap.add_argument('--max-new-tokens', type=int, default=96)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--llama-cpp', action='store_true', help='also llama.cpp on the 4-bit GGUF, one prompt at a time (pip install llama-cpp-python)')
     ap.add_argument('--json', help='also write the raw results to this file')
     a = ap.parse_args()
+    if a.llama_cpp:
+        try: import llama_cpp
+        except ImportError: sys.exit("--llama-cpp needs llama-cpp-python: pip install llama-cpp-python (it builds llama.cpp from source)")
     if a.worker: print('RESULT ' + json.dumps(worker(json.loads(a.worker)))); return
     from emerflow.llm import prepare_gguf
     prepare_gguf()
@@ -85,6 +118,7 @@ def main():
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs")
     base = dict(n=a.n_items, max_new_tokens=a.max_new_tokens, threads=a.threads, job='generate')
     cfgs = [dict(base, engine='transformers', rows=16), dict(base, engine='transformers', rows=32)] + [dict(base, engine='kv', rows=r) for r in a.rows]
+    if a.llama_cpp: cfgs.append(dict(base, engine='llama.cpp', rows=1))
     cfgs += [dict(base, job='hidden', engine=e, rows=16) for e in ('full pass', 'until deepest', 'until deepest + prefix')]
     rows = []
     for c in cfgs:
@@ -98,7 +132,7 @@ def main():
     for r in rows:
         same = f"{sum(x == y for x, y in zip(r['texts'], ref['texts']))} of {r['n']}" if r['job'] == 'generate' else f"max rel. diff {r['rel_diff']:.1e}"
         tps = f"{r['tokens']/r['seconds']:.0f}" if r['job'] == 'generate' else '-'
-        print(f"| {'generation' if r['job'] == 'generate' else 'hidden states'} | {r['engine']} | fp32 | {r['rows']} | {tps} | {r['n']/r['seconds']:.2f} | "
+        print(f"| {'generation' if r['job'] == 'generate' else 'hidden states'} | {r['engine']} | {'Q4_1 GGUF' if r['engine'] == 'llama.cpp' else 'fp32'} | {r['rows']} | {tps} | {r['n']/r['seconds']:.2f} | "
               f"{r['peak_rss_mib']:.0f} | {today[r['job']]['seconds']/r['seconds']:.2f}x | {same} |")
 
 
