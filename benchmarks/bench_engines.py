@@ -67,20 +67,19 @@ def worker(cfg:dict)->dict:
     from emerflow.prompts import describe_prompt, serialize_item
     llm = load_llm(None, 'fp32', 'cpu')
     res = dict(cfg)
-    if cfg['job'] == 'generate' and cfg['engine'] == 'llama.cpp':
+    if cfg['job'] == 'generate':
         pairs, attrs = _prompts(cfg['n'])
         prompts = [llm.format(u, p) for u, p in pairs]
-        _llama_cpp(llm, prompts[:2], attrs, 4, cfg['threads'])  # first-call overhead out of the timing
-        t0 = time.perf_counter(); res['texts'], res['tokens'] = _llama_cpp(llm, prompts, attrs, cfg['max_new_tokens'], cfg['threads'])
-        res['seconds'] = time.perf_counter() - t0
-    elif cfg['job'] == 'generate':
-        pairs, attrs = _prompts(cfg['n'])
-        prompts = [llm.format(u, p) for u, p in pairs]
-        generate(llm, prompts[:2], max_new_tokens=4, batch_size=2, show=False, engine=cfg['engine'])  # first-call overhead out of the timing
-        st = {}
-        res['texts'] = generate(llm, prompts, max_new_tokens=cfg['max_new_tokens'], batch_size=cfg['rows'], show=False, stats=st,
-                                stop_attributes=attrs, engine=cfg['engine'])
-        res.update(seconds=st['seconds'], tokens=st['n_tokens'])
+        if cfg['engine'] == 'llama.cpp':
+            _llama_cpp(llm, prompts[:2], attrs, 4, cfg['threads'])  # first-call overhead out of the timing
+            t0 = time.perf_counter(); res['texts'], res['tokens'] = _llama_cpp(llm, prompts, attrs, cfg['max_new_tokens'], cfg['threads'])
+            res['seconds'] = time.perf_counter() - t0
+        else:
+            generate(llm, prompts[:2], max_new_tokens=4, batch_size=2, show=False, engine=cfg['engine'])  # first-call overhead out of the timing
+            st = {}
+            res['texts'] = generate(llm, prompts, max_new_tokens=cfg['max_new_tokens'], batch_size=cfg['rows'], show=False, stats=st,
+                                    stop_attributes=attrs, engine=cfg['engine'])
+            res.update(seconds=st['seconds'], tokens=st['n_tokens'])
     else:
         items, item_type = shipped_items()
         texts = [llm.format(describe_prompt(item_type, serialize_item(r))) for _, r in items.iloc[:cfg['n']].iterrows()]
